@@ -1,0 +1,93 @@
+"""A Pulumi stack of one example program, driven through the real CLI (tests and demo).
+
+Each stack gets a copy of the program (so stack files stay out of the repository), its own
+file backend and PULUMI_HOME, and credentials for the emulator through stack config, the way
+a team configures a real account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = Path(__file__).resolve().parent / "run.py"
+DEFAULT_ENGINE_BIN = ROOT / ".engine" / "bin"
+
+
+@dataclass
+class Stack:
+    program: Path
+    env: dict[str, str]
+    name: str = "dev"
+
+    def run(
+        self, *args: str, check: bool = True, echo: bool = False, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``pulumi <args> --stack <name> --non-interactive``; raises on failure when ``check``."""
+        cmd = [sys.executable, str(RUN), "--program", str(self.program), "--", *args]
+        if args[:2] != ("stack", "init"):
+            cmd += ["--stack", self.name]
+        cmd.append("--non-interactive")
+        proc = subprocess.run(
+            cmd, env=self.env, input=stdin or "", capture_output=True, text=True, timeout=900
+        )
+        if echo:
+            sys.stdout.write(proc.stdout)
+            sys.stdout.write(proc.stderr)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"pulumi {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def config(self, key: str, value: str, *, secret: bool = False) -> None:
+        # The value goes through stdin: a PEM starting with "-----" would parse as a flag.
+        self.run("config", "set", key, *(["--secret"] if secret else ["--plaintext"]), stdin=value)
+
+    def outputs(self) -> dict[str, Any]:
+        return json.loads(self.run("stack", "output", "--json").stdout)
+
+    def export(self) -> str:
+        return self.run("stack", "export").stdout
+
+
+def new_stack(
+    example: str,
+    workdir: Path,
+    *,
+    base_url: str,
+    key_id: str,
+    issuer_id: str,
+    private_key_pem: str,
+    name: str = "dev",
+    engine_bin: Path | None = None,
+) -> Stack:
+    program = workdir / example
+    shutil.copytree(ROOT / "examples" / example, program)
+    project = (program / "Pulumi.yaml").read_text()
+    (program / "Pulumi.yaml").write_text(project.replace("../../.venv", str(ROOT / ".venv")))
+    backend = workdir / "backend"
+    backend.mkdir(parents=True, exist_ok=True)
+    # Only the credentials in stack config count: nothing leaks in from the caller's shell.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASC_", "APP_STORE_CONNECT_", "PULUMI_"))}
+    env.update(
+        PULUMI_HOME=str(workdir / "pulumi-home"),
+        PULUMI_BACKEND_URL=f"file://{backend}",
+        PULUMI_CONFIG_PASSPHRASE="not-a-real-secret-emulator-only",
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        PULUMI_ENGINE_BIN=str(engine_bin or DEFAULT_ENGINE_BIN),
+        NO_COLOR="1",
+    )
+    stack = Stack(program=program, env=env, name=name)
+    stack.run("stack", "init", name)
+    stack.config("appstoreconnect:baseUrl", base_url)
+    stack.config("appstoreconnect:keyId", key_id)
+    stack.config("appstoreconnect:issuerId", issuer_id)
+    stack.config("appstoreconnect:privateKey", private_key_pem, secret=True)
+    return stack
