@@ -1,0 +1,435 @@
+"""Typed errors for App Store Connect responses.
+
+Apple answers every failed request with a JSON:API ``ErrorResponse``::
+
+    {"errors": [{"id", "status": "409", "code", "title", "detail",
+                 "source": {"pointer": "/data/attributes/name"} | {"parameter": "filter[x]"},
+                 "links": {"about", "associated", "see"}, "meta": {"associatedErrors": {...}}}]}
+
+``status`` is a string, ``source.pointer`` comes with and without its leading slash, ``links``
+may hold the non-spec ``see`` and ``meta.associatedErrors`` maps resource paths to nested
+errors. Gateways may answer with an HTML page or nothing at all. All of that is parsed here,
+tolerantly, into :class:`ApiError` values carried by one exception class per status::
+
+    AppStoreConnectError            base: status, errors, method, url (path only)
+    ├── ParameterError              400 bad query parameter or body
+    ├── AuthenticationError         401 token rejected (key id, issuer, clock, revoked key)
+    ├── ForbiddenError              403 key role, agreements
+    ├── NotFoundError               404
+    ├── ConflictError               409 duplicate, invalid state, Apple's business rules
+    ├── UnprocessableEntityError    422
+    ├── RateLimitedError            429 (retry_after, rate_limit)
+    ├── ServerError                 5xx
+    ├── ConnectionFailed            no HTTP response at all (status 0)
+    └── ProtocolError               a response the client cannot use (non-JSON, paging loop)
+
+The message (``str(exc)``) is what users read in a Pulumi traceback: the request, Apple's
+code/detail/pointer, the associated errors and a hint about what to do. Messages never hold
+a token, a key or the query string of the request.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+import httpx
+
+if TYPE_CHECKING:
+    from .transport import RateLimit
+
+__all__ = [
+    "ApiError",
+    "AppStoreConnectError",
+    "AuthenticationError",
+    "ConflictError",
+    "ConnectionFailed",
+    "ForbiddenError",
+    "NotFoundError",
+    "ParameterError",
+    "ProtocolError",
+    "RateLimitedError",
+    "ServerError",
+    "UnprocessableEntityError",
+    "error_from_response",
+    "parse_errors",
+    "parse_retry_after",
+]
+
+AGREEMENTS_CODE = "FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED"
+FORBIDDEN_CODE = "FORBIDDEN_ERROR"
+
+HINT_401 = (
+    "App Store Connect rejected the token. Check that the key id is the one of the .p8 "
+    "(AuthKey_<KEYID>.p8), that the issuer id is the one shown in Users and Access > "
+    "Integrations (individual keys have none), that the key has not been revoked, that this "
+    "machine's clock is right (tokens are dated) and that the token lifetime is at most 20 "
+    "minutes. Run `pulumi-appstoreconnect doctor` to check each of these."
+)
+HINT_FORBIDDEN = (
+    "The API key's role lacks permission for this request: use a key with the Admin or App "
+    "Manager role (Developer is enough for development signing assets and reads), created in "
+    "Users and Access > Integrations."
+)
+HINT_AGREEMENTS = (
+    "The Account Holder must sign the current agreements in the App Store Connect web UI "
+    "(Business section); the API cannot accept them."
+)
+
+
+def _text(value: Any) -> str | None:
+    """A string field of an error object, or None when absent or not a scalar."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def _normalise_pointer(pointer: str | None) -> str | None:
+    if not pointer:
+        return None
+    return pointer if pointer.startswith("/") else "/" + pointer
+
+
+@dataclass(frozen=True)
+class ApiError:
+    """One entry of Apple's ``errors[]`` (or of ``meta.associatedErrors``).
+
+    ``status`` is kept as Apple sends it (a string); :attr:`status_code` is its integer.
+    ``path`` is set on associated errors: the resource path they belong to.
+    """
+
+    status: str = ""
+    code: str = ""
+    title: str = ""
+    detail: str = ""
+    id: str | None = None
+    pointer: str | None = None
+    parameter: str | None = None
+    links: Mapping[str, Any] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    associated_errors: tuple[ApiError, ...] = ()
+    path: str | None = None
+
+    @property
+    def status_code(self) -> int | None:
+        """``status`` as an integer, None when Apple sent something else."""
+        try:
+            return int(self.status)
+        except (TypeError, ValueError):
+            return None
+
+    @classmethod
+    def from_dict(cls, obj: Any, *, path: str | None = None) -> ApiError:
+        """Parse one error object, tolerating missing or oddly typed members."""
+        if not isinstance(obj, Mapping):
+            return cls(detail=_text(obj) or "", path=path)
+        source = obj.get("source") if isinstance(obj.get("source"), Mapping) else {}
+        links = obj.get("links") if isinstance(obj.get("links"), Mapping) else {}
+        meta = obj.get("meta") if isinstance(obj.get("meta"), Mapping) else {}
+        associated: list[ApiError] = []
+        nested = meta.get("associatedErrors")
+        if isinstance(nested, Mapping):
+            for resource_path, items in nested.items():
+                for item in items if isinstance(items, list) else [items]:
+                    associated.append(cls.from_dict(item, path=str(resource_path)))
+        return cls(
+            status=_text(obj.get("status")) or "",
+            code=_text(obj.get("code")) or "",
+            title=_text(obj.get("title")) or "",
+            detail=_text(obj.get("detail")) or "",
+            id=_text(obj.get("id")),
+            pointer=_normalise_pointer(_text(source.get("pointer"))),
+            parameter=_text(source.get("parameter")),
+            links=dict(links),
+            meta=dict(meta),
+            associated_errors=tuple(associated),
+            path=path,
+        )
+
+    def describe(self) -> str:
+        """``CODE: detail (at /pointer)``, the form used in exception messages."""
+        text = self.detail or self.title
+        head = f"{self.code}: {text}" if self.code and text else self.code or text or "no details"
+        where = self.pointer or (f"parameter {self.parameter}" if self.parameter else None)
+        if where:
+            head += f" (at {where})"
+        see = self.links.get("see") or self.links.get("about")
+        if isinstance(see, str) and see:
+            head += f" [see {see}]"
+        return head
+
+
+def parse_errors(body: bytes | str | Any) -> list[ApiError]:
+    """The ``errors[]`` of a response body; [] when the body is not an ErrorResponse."""
+    document = body
+    if isinstance(body, (bytes, str)):
+        try:
+            document = json.loads(body) if body else None
+        except ValueError:
+            return []
+    if not isinstance(document, Mapping):
+        return []
+    errors = document.get("errors")
+    if not isinstance(errors, list):
+        return []
+    return [ApiError.from_dict(item) for item in errors]
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _body_excerpt(text: str, limit: int = 160) -> str:
+    """A short, tag-free excerpt of a non-JSON body (an HTML 502 page, a proxy message)."""
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class AppStoreConnectError(Exception):
+    """Base of every error the App Store Connect client raises.
+
+    ``status`` is the HTTP status (0 when there was no response), ``errors`` Apple's parsed
+    error objects (possibly empty), ``method`` and ``url`` the request (``url`` is the path
+    only: no host, no query string).
+    """
+
+    default_hint: str | None = None
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ApiError] | tuple[ApiError, ...] | None = None,
+        *,
+        method: str = "",
+        url: str = "",
+        hint: str | None = None,
+        body_excerpt: str | None = None,
+    ) -> None:
+        self.status = status
+        self.errors = list(errors or [])
+        self.method = method
+        self.url = url
+        self.hint = hint
+        self.body_excerpt = body_excerpt
+        super().__init__(self._message())
+
+    # -- the first error, for convenience ----------------------------------------------
+
+    @property
+    def first(self) -> ApiError | None:
+        return self.errors[0] if self.errors else None
+
+    @property
+    def code(self) -> str | None:
+        return self.first.code if self.first else None
+
+    @property
+    def title(self) -> str | None:
+        return self.first.title if self.first else None
+
+    @property
+    def detail(self) -> str | None:
+        return self.first.detail if self.first else None
+
+    @property
+    def pointer(self) -> str | None:
+        return self.first.pointer if self.first else None
+
+    @property
+    def associated_errors(self) -> list[ApiError]:
+        return [nested for error in self.errors for nested in error.associated_errors]
+
+    # -- message -------------------------------------------------------------------------
+
+    def _summary(self) -> str:
+        """What went wrong, after ``<METHOD> <path> failed: ``."""
+        status = str(self.status) if self.status else "error"
+        if self.errors:
+            parts = [f"{status} {self.errors[0].describe()}"]
+            parts += [error.describe() for error in self.errors[1:]]
+            return "; ".join(parts)
+        reason = httpx.codes.get_reason_phrase(self.status) if self.status else ""
+        text = f"{status} {reason}".strip()
+        if self.body_excerpt:
+            text += f": {self.body_excerpt}"
+        return text
+
+    def hints(self) -> list[str]:
+        """What the user should do about it, most specific first."""
+        hints = [self.hint] if self.hint else []
+        if self.default_hint:
+            hints.append(self.default_hint)
+        return hints
+
+    def _message(self) -> str:
+        request = f"{self.method} {self.url} failed" if self.method or self.url else "request failed"
+        lines = [f"{request}: {self._summary()}"]
+        associated = self.associated_errors
+        if associated:
+            lines.append(
+                "Associated errors: "
+                + "; ".join(f"{e.path}: {e.describe()}" if e.path else e.describe() for e in associated)
+            )
+        lines += [f"Hint: {hint}" for hint in self.hints()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"method={self.method!r}, url={self.url!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle their args by default; keep every attribute instead.
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[AppStoreConnectError], state: dict[str, Any]) -> AppStoreConnectError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._message())
+    return error
+
+
+class ParameterError(AppStoreConnectError):
+    """400: a query parameter or the request body is invalid."""
+
+
+class AuthenticationError(AppStoreConnectError):
+    """401: the token was rejected (after one retry with a freshly minted token)."""
+
+    default_hint = HINT_401
+
+
+class ForbiddenError(AppStoreConnectError):
+    """403: the key's role lacks permission, or an agreement must be signed."""
+
+    def hints(self) -> list[str]:
+        hints = super().hints()
+        codes = {e.code for e in self.errors}
+        if AGREEMENTS_CODE in codes:
+            hints.append(HINT_AGREEMENTS)
+        if any(code == FORBIDDEN_CODE or code.startswith(FORBIDDEN_CODE + ".") for code in codes):
+            hints.append(HINT_FORBIDDEN)
+        return hints
+
+
+class NotFoundError(AppStoreConnectError):
+    """404: no such object (or no such path)."""
+
+
+class ConflictError(AppStoreConnectError):
+    """409: a duplicate, an invalid state or another of Apple's business rules."""
+
+
+class UnprocessableEntityError(AppStoreConnectError):
+    """422: the request body is well formed but not acceptable."""
+
+
+class RateLimitedError(AppStoreConnectError):
+    """429: too many requests. ``retry_after`` in seconds when Apple said, ``rate_limit`` the
+    last ``X-Rate-Limit`` values seen."""
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ApiError] | tuple[ApiError, ...] | None = None,
+        *,
+        retry_after: float | None = None,
+        rate_limit: RateLimit | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.retry_after = retry_after
+        self.rate_limit = rate_limit
+        super().__init__(status, errors, **kwargs)
+
+    def hints(self) -> list[str]:
+        budget = "Apple allows 3600 requests per rolling hour per key and also limits bursts"
+        if self.rate_limit is not None and self.rate_limit.raw:
+            budget += f" (X-Rate-Limit: {self.rate_limit.describe()})"
+        wait = f"; retry after {self.retry_after:g} s" if self.retry_after is not None else ""
+        return super().hints() + [f"Rate limited by App Store Connect: {budget}{wait}. Wait and re-run."]
+
+
+class ServerError(AppStoreConnectError):
+    """5xx: App Store Connect (or a gateway in front of it) failed."""
+
+
+class ConnectionFailed(AppStoreConnectError):
+    """No HTTP response: DNS, connect, TLS, timeout or a dropped connection (status 0).
+
+    ``ambiguous`` is True when the request may have reached the server (the connection broke
+    after it was sent), so a POST may or may not have created its object.
+    """
+
+    def __init__(self, reason: str, *, method: str = "", url: str = "", ambiguous: bool = True) -> None:
+        self.reason = reason
+        self.ambiguous = ambiguous
+        super().__init__(0, [], method=method, url=url)
+
+    def _summary(self) -> str:
+        return f"no response from App Store Connect ({self.reason})"
+
+
+class ProtocolError(AppStoreConnectError):
+    """A response the client cannot use: not JSON, not a collection, a paging loop."""
+
+    def __init__(self, reason: str, *, status: int = 0, method: str = "", url: str = "") -> None:
+        self.reason = reason
+        super().__init__(status, [], method=method, url=url)
+
+    def _summary(self) -> str:
+        return f"{self.status} {self.reason}" if self.status else self.reason
+
+
+_BY_STATUS: dict[int, type[AppStoreConnectError]] = {
+    400: ParameterError,
+    401: AuthenticationError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitedError,
+}
+
+
+def error_class(status: int) -> type[AppStoreConnectError]:
+    """The exception class for an HTTP status."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, AppStoreConnectError)
+
+
+def error_from_response(response: httpx.Response, *, rate_limit: RateLimit | None = None) -> AppStoreConnectError:
+    """The typed exception for a failed response (the body must have been read)."""
+    status = response.status_code
+    errors = parse_errors(response.content)
+    excerpt = None
+    if not errors and response.content:
+        excerpt = _body_excerpt(response.content.decode("utf-8", "replace")) or None
+    request = response.request
+    kwargs: dict[str, Any] = dict(method=request.method, url=request.url.path, body_excerpt=excerpt)
+    cls = error_class(status)
+    if cls is RateLimitedError:
+        kwargs.update(retry_after=parse_retry_after(response.headers.get("Retry-After")), rate_limit=rate_limit)
+    return cls(status, errors, **kwargs)
