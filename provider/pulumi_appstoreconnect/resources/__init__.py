@@ -1,0 +1,18 @@
+"""One module per App Store Connect type family.
+
+``RESOURCES`` maps each public resource class name to its class, ``SPECS`` each JSON:API type
+to its spec; the reconciler, the emulator's routes and the generated reference read these.
+"""
+
+from __future__ import annotations
+
+from ..reconciler import SpecResource
+from ..spec import ResourceSpec
+from .bundle_id import BUNDLE_IDS, BundleId, BundleIdInputs, BundleIdPlatform
+
+_CLASSES: tuple[type[SpecResource], ...] = (BundleId,)
+
+RESOURCES: dict[str, type[SpecResource]] = {cls.__name__: cls for cls in _CLASSES}
+SPECS: dict[str, ResourceSpec] = {cls.spec.rest_type: cls.spec for cls in _CLASSES}
+
+__all__ = ["BUNDLE_IDS", "RESOURCES", "SPECS", "BundleId", "BundleIdInputs", "BundleIdPlatform"]

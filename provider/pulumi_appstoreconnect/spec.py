@@ -1,0 +1,210 @@
+"""The vocabulary every resource is described in.
+
+A resource is one pydantic model of its inputs whose fields carry lifecycle flags in
+``Annotated`` metadata, plus one :class:`ResourceSpec`. The reconciler (provider side)
+and the emulator's routes (server side) are both generated from these descriptions, so
+a new App Store Connect type is one file of declarations.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class Flag(enum.Enum):
+    """How a field behaves over the resource's lifetime."""
+
+    CREATE_ONLY = "create-only"  # sent on POST; a change replaces the resource
+    UPDATABLE = "updatable"  # sent on POST; a change is PATCHed in place
+    COMPUTED = "computed"  # set by Apple; read back, never sent
+    SECRET = "secret"  # stored encrypted in state (additional_secret_outputs)
+    WRITE_ONLY = "write-only"  # sent, never read back: carried over from inputs
+    LOCAL = "local"  # a provider option (adopt, renew_before_days): never sent
+
+
+CREATE_ONLY = Flag.CREATE_ONLY
+UPDATABLE = Flag.UPDATABLE
+COMPUTED = Flag.COMPUTED
+SECRET = Flag.SECRET
+WRITE_ONLY = Flag.WRITE_ONLY
+LOCAL = Flag.LOCAL
+
+
+def exact_match(a: str, b: str) -> bool:
+    return a == b
+
+
+def casefold_match(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+@dataclass(frozen=True)
+class NaturalKey:
+    """Marks the attribute that identifies an object for a person (identifier, UDID, e-mail).
+
+    ``matches`` compares two values on the client; Apple's filters are looser (a prefix
+    match for ``filter[identifier]``), so a lookup always re-checks the candidates.
+    """
+
+    matches: Callable[[str, str], bool] = exact_match
+
+
+@dataclass(frozen=True)
+class Check:
+    """A validation run at ``check`` (preview) time. Returns the reason it failed, or None."""
+
+    validate: Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """The field holds the id(s) of a related object, sent as a JSON:API relationship."""
+
+    name: str  # the relationship name on the wire (bundleId, devices, ...)
+    related_type: str  # the JSON:API type of the target (bundleIds, devices, ...)
+    to_many: bool = False
+
+
+class DeleteSemantics(enum.Enum):
+    """What ``pulumi destroy`` does to the remote object."""
+
+    DELETE = "delete"  # DELETE /v1/<type>/{id}
+    DISABLE = "disable"  # PATCH status=DISABLED (devices: Apple has no DELETE)
+    REVOKE = "revoke"  # certificates: DELETE revokes the certificate
+    RELEASE = "release"  # nothing remote happens; the object leaves the stack only
+
+
+DELETE = DeleteSemantics.DELETE
+DISABLE = DeleteSemantics.DISABLE
+REVOKE = DeleteSemantics.REVOKE
+RELEASE = DeleteSemantics.RELEASE
+
+
+class SpecModel(BaseModel):
+    """Base for resource inputs: snake_case in Python, camelCase on the wire, typos rejected."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        use_enum_values=True,
+        str_strip_whitespace=False,
+    )
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One input or output field with the metadata found on its annotation."""
+
+    name: str  # python / pulumi property name (snake_case)
+    wire: str  # JSON:API attribute name (camelCase)
+    flags: frozenset[Flag]
+    relationship: Relationship | None
+    natural_key: NaturalKey | None
+    checks: tuple[Check, ...]
+    required: bool
+    enum_values: tuple[str, ...] | None
+
+    def has(self, flag: Flag) -> bool:
+        return flag in self.flags
+
+    @property
+    def is_attribute(self) -> bool:
+        """True when the field travels as a JSON:API attribute."""
+        return self.relationship is None and not self.has(LOCAL)
+
+    @property
+    def sent_on_create(self) -> bool:
+        return (self.has(CREATE_ONLY) or self.has(UPDATABLE) or self.has(WRITE_ONLY)) and not self.has(LOCAL)
+
+
+def _enum_values(annotation: Any) -> tuple[str, ...] | None:
+    candidates = [annotation, *get_args(annotation)]
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+            return tuple(str(member.value) for member in candidate)
+    return None
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    """Everything generic code needs to manage one App Store Connect type.
+
+    ``collection_path`` defaults to ``/v1/<rest_type>``. ``parent`` names the input field
+    whose id scopes a child listing when Apple has no top-level list (capabilities are
+    listed through their bundle ID).
+    """
+
+    rest_type: str
+    inputs: type[SpecModel]
+    delete: DeleteSemantics = DELETE
+    collection_path: str | None = None
+    parent: str | None = None
+    # Wire names Apple accepts in ``filter[...]`` on the collection GET (``id`` included).
+    filters: tuple[str, ...] = ()
+    # Replace by deleting first even when the natural key changes (unique names: profiles).
+    delete_before_replace: bool = False
+    fields: tuple[FieldSpec, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", tuple(self._collect_fields()))
+
+    def _collect_fields(self) -> Iterator[FieldSpec]:
+        for name, info in self.inputs.model_fields.items():
+            metadata = list(info.metadata)
+            flags = frozenset(m for m in metadata if isinstance(m, Flag))
+            relationship = next((m for m in metadata if isinstance(m, Relationship)), None)
+            natural_key = next((m for m in metadata if isinstance(m, NaturalKey)), None)
+            checks = tuple(m for m in metadata if isinstance(m, Check))
+            wire = info.alias or to_camel(name)
+            yield FieldSpec(
+                name=name,
+                wire=wire,
+                flags=flags,
+                relationship=relationship,
+                natural_key=natural_key,
+                checks=checks,
+                required=info.is_required(),
+                enum_values=_enum_values(info.annotation),
+            )
+
+    @property
+    def path(self) -> str:
+        return self.collection_path or f"/v1/{self.rest_type}"
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def with_flag(self, flag: Flag) -> list[FieldSpec]:
+        return [f for f in self.fields if f.has(flag)]
+
+    @property
+    def natural_key(self) -> FieldSpec | None:
+        return next((f for f in self.fields if f.natural_key is not None), None)
+
+    @property
+    def attributes(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.is_attribute]
+
+    @property
+    def relationships(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.relationship is not None]
+
+    @property
+    def secret_outputs(self) -> list[str]:
+        return [f.name for f in self.with_flag(SECRET)]
+
+    def wire_to_name(self) -> dict[str, str]:
+        return {f.wire: f.name for f in self.fields}
+
+
+def is_optional(annotation: Any) -> bool:
+    return get_origin(annotation) is not None and type(None) in get_args(annotation)

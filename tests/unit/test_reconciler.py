@@ -1,0 +1,109 @@
+"""check and diff of the generic reconciler, table-driven over the BundleId spec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.runtime import rpc
+
+from pulumi_appstoreconnect.reconciler import SpecProvider
+from pulumi_appstoreconnect.resources import SPECS
+from pulumi_appstoreconnect.spec import CREATE_ONLY, UPDATABLE
+
+GOOD = {"identifier": "com.example.app", "platform": "IOS", "name": "Example", "seed_id": None}
+
+
+def provider() -> SpecProvider:
+    return SpecProvider("bundleIds")
+
+
+def failures(news: dict[str, Any]) -> dict[str, str]:
+    result = provider().check({}, {"__provider": "x", **news})
+    return {f.property: f.reason for f in result.failures}
+
+
+def test_valid_inputs_pass_check_and_keep_the_provider_key() -> None:
+    result = provider().check({}, {"__provider": "pickled", **GOOD})
+    assert result.failures == []
+    assert result.inputs["__provider"] == "pickled"
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["com.example.app", "com.example.*", "*", "com.Example-1.app2", "a"],
+)
+def test_accepted_identifiers(identifier: str) -> None:
+    assert failures({**GOOD, "identifier": identifier}) == {}
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["", "com.example.", ".com.example", "com..example", "com.ex ample", "com.exa_mple", "com.*.app", "com.ex*", "x" * 256, "com.é"],
+)
+def test_rejected_identifiers_name_the_field(identifier: str) -> None:
+    reasons = failures({**GOOD, "identifier": identifier})
+    assert list(reasons) == ["identifier"]
+    assert reasons["identifier"].startswith("identifier ")
+
+
+def test_unknown_platform_lists_the_allowed_values() -> None:
+    reasons = failures({**GOOD, "platform": "SERVICES"})
+    assert list(reasons) == ["platform"]
+    assert "IOS, MAC_OS, UNIVERSAL" in reasons["platform"] and "SERVICES" in reasons["platform"]
+
+
+def test_typo_in_a_property_name_is_reported() -> None:
+    reasons = failures({**GOOD, "nmae": "x"})
+    assert "nmae" in reasons and "not a property of bundleIds" in reasons["nmae"]
+
+
+def test_missing_and_blank_name() -> None:
+    without = {k: v for k, v in GOOD.items() if k != "name"}
+    assert failures(without) == {"name": "name is required"}
+    assert "must not be empty" in failures({**GOOD, "name": "  "})["name"]
+
+
+def test_computed_field_cannot_be_set() -> None:
+    assert "set by Apple" in failures({**GOOD, "seed_id": "ABCDE12345"})["seed_id"]
+
+
+def test_unknown_values_during_preview_pass_through() -> None:
+    news = {**GOOD, "identifier": rpc.UNKNOWN, "name": rpc.UNKNOWN}
+    assert failures(news) == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "changes", "replaces", "delete_first"),
+    [
+        ({}, False, [], False),
+        ({"name": "Renamed"}, True, [], False),
+        ({"identifier": "com.example.other"}, True, ["identifier"], False),
+        # Same identifier on another platform: Apple's identifiers are unique, so the old
+        # object must go before the new one can be created.
+        ({"platform": "MAC_OS"}, True, ["platform"], True),
+        ({"name": rpc.UNKNOWN}, True, [], False),
+        ({"identifier": rpc.UNKNOWN}, True, ["identifier"], False),
+    ],
+)
+def test_diff_table(change: dict[str, Any], changes: bool, replaces: list[str], delete_first: bool) -> None:
+    olds = {**GOOD, "seed_id": "TEAM123456", "__provider": "x"}
+    news = {**GOOD, **change, "__provider": "x"}
+    result = provider().diff("ID1", olds, news)
+    assert result.changes is changes  # never None: the engine would then diff the pickled provider
+    assert result.replaces == replaces
+    assert bool(result.delete_before_replace) is delete_first
+
+
+def test_computed_output_does_not_cause_a_diff() -> None:
+    olds = {**GOOD, "seed_id": "TEAM123456"}
+    assert provider().diff("ID1", olds, {**GOOD, "seed_id": None}).changes is False
+
+
+def test_spec_flags_are_read_from_annotations() -> None:
+    spec = SPECS["bundleIds"]
+    assert [f.name for f in spec.with_flag(CREATE_ONLY)] == ["identifier", "platform"]
+    assert [f.name for f in spec.with_flag(UPDATABLE)] == ["name"]
+    assert spec.natural_key is not None and spec.natural_key.name == "identifier"
+    assert spec.field("seed_id").wire == "seedId"
+    assert spec.field("platform").enum_values == ("IOS", "MAC_OS", "UNIVERSAL")
