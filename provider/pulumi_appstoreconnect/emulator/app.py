@@ -1,0 +1,503 @@
+"""The emulator as a plain WSGI application, and the :class:`Emulator` facade.
+
+Request flow for ``/v1/...``: verify the JWT (401 otherwise), take one unit of the key's
+hourly budget (429 when spent), route and validate (404/405/400), run the generic handler,
+log the request (method, path, query, status — never headers or tokens). Every response,
+errors included, carries ``X-Rate-Limit`` and ``Content-Type: application/json``.
+
+``/_emulator/...`` is the admin API (not Apple's, no auth): health, out-of-band object
+changes (drift), the request log and a reset. See :class:`AdminApi`.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from urllib.parse import parse_qsl, unquote
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from .routes import Api, Registry, Request, ResourceType, Response
+from .rules import CREATE, UPDATE, Context
+from .store import (
+    DB_FILENAME,
+    ApiError,
+    Credentials,
+    ErrorItem,
+    Store,
+    StoredObject,
+    not_authorized,
+    rate_limit_exceeded,
+    unexpected_error,
+)
+
+if TYPE_CHECKING:
+    from ..spec import ResourceSpec
+    from .server import EmulatorServer
+
+StartResponse = Callable[..., Any]
+ADMIN_PREFIX = "/_emulator"
+API_PREFIX = "/v1"
+
+
+# --------------------------------------------------------------------------------------
+# Authentication
+# --------------------------------------------------------------------------------------
+
+
+class TokenVerifier:
+    """Checks App Store Connect JWTs against the one key the emulator issued.
+
+    Apple's rules: ES256 signed by the key, header ``kid`` = key id, ``aud`` =
+    ``appstoreconnect-v1``, ``iss`` = issuer id (team keys) or ``sub: "user"`` without
+    ``iss`` (individual keys), ``iat`` and ``exp`` present, ``exp`` in the future but at
+    most 20 minutes ahead (Apple rejects longer-lived tokens). An optional ``scope`` list
+    restricts the token to exact ``"METHOD /path[?query]"`` requests.
+    """
+
+    AUDIENCE = "appstoreconnect-v1"
+    MAX_LIFETIME = 20 * 60
+    EXP_TOLERANCE = 5  # seconds of slack on the 20-minute ceiling (rounding, transit)
+    CLOCK_SKEW = 60  # how far in the future `iat` may be
+
+    def __init__(self, credentials: Credentials, clock: Callable[[], float] = time.time) -> None:
+        private_key = load_pem_private_key(credentials.private_key_pem.encode(), password=None)
+        self._public_key = private_key.public_key()  # loaded once, not per request
+        self._key_id = credentials.key_id
+        self._issuer_id = credentials.issuer_id
+        self._clock = clock
+
+    def verify(self, authorization: str | None, method: str, path: str, raw_query: str) -> str | None:
+        """None when the token is good, else the reason (for the log; Apple's answer is generic)."""
+        token = _bearer(authorization)
+        if token is None:
+            return "missing 'Authorization: Bearer <token>' header"
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            return f"malformed token: {exc}"
+        if header.get("alg") != "ES256":
+            return f"alg must be ES256, not {header.get('alg')!r}"
+        if header.get("kid") != self._key_id:
+            return f"unknown key id {header.get('kid')!r}"
+        try:
+            claims = jwt.decode(
+                token,
+                self._public_key,
+                algorithms=["ES256"],
+                audience=self.AUDIENCE,
+                options={"require": ["aud", "exp", "iat"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError as exc:
+            return f"invalid token: {exc}"
+        now = self._clock()
+        exp, iat = claims["exp"], claims["iat"]
+        if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
+            return "exp and iat must be numeric dates"
+        if exp <= now:
+            return "token expired"
+        if exp > now + self.MAX_LIFETIME + self.EXP_TOLERANCE:
+            return "exp is more than 20 minutes in the future"
+        if iat > now + self.CLOCK_SKEW:
+            return "iat is in the future"
+        if "iss" in claims:
+            if claims["iss"] != self._issuer_id:
+                return "unknown issuer id"
+        elif claims.get("sub") != "user":
+            return "iss missing (team keys need iss; individual keys use sub 'user')"
+        scope = claims.get("scope")
+        if scope is not None:
+            # Scope entries look like "GET /v1/apps?filter[platform]=IOS": compare with the
+            # query as sent and percent-decoded.
+            wanted = {f"{method} {path}"}
+            if raw_query:
+                wanted = {f"{method} {path}?{raw_query}", f"{method} {path}?{unquote(raw_query)}"}
+            if not isinstance(scope, list) or not wanted.intersection(scope):
+                return "request not covered by the token's scope"
+        return None
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+# --------------------------------------------------------------------------------------
+# Rate limit
+# --------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Apple's hourly budget per key over a rolling hour (in memory: a restart refills it)."""
+
+    WINDOW = 3600.0
+
+    def __init__(self, limit: int = 3600, clock: Callable[[], float] = time.time) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._hits: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+
+    def _trim(self, bucket: collections.deque[float], now: float) -> None:
+        while bucket and bucket[0] <= now - self.WINDOW:
+            bucket.popleft()
+
+    def consume(self, key: str) -> tuple[int, float | None]:
+        """Take one request: (remaining, None), or (0, seconds until one frees) when spent."""
+        with self._lock:
+            now = self._clock()
+            bucket = self._hits[key]
+            self._trim(bucket, now)
+            if len(bucket) >= self.limit:
+                return 0, max(1.0, bucket[0] + self.WINDOW - now)
+            bucket.append(now)
+            return self.limit - len(bucket), None
+
+    def remaining(self, key: str) -> int:
+        with self._lock:
+            bucket = self._hits[key]
+            self._trim(bucket, self._clock())
+            return max(0, self.limit - len(bucket))
+
+    def header(self, remaining: int) -> str:
+        return f"user-hour-lim:{self.limit};user-hour-rem:{remaining};"
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+# --------------------------------------------------------------------------------------
+# Admin API
+# --------------------------------------------------------------------------------------
+
+
+def _admin_error(status: int, code: str, detail: str) -> ApiError:
+    return ApiError(ErrorItem(status, code, "Emulator admin request failed", detail))
+
+
+class AdminApi:
+    """``/_emulator`` endpoints: out-of-band state changes for tests and demos (no auth).
+
+    ``GET /health``; ``GET|POST /objects/{type}``; ``GET|PATCH|DELETE /objects/{type}/{id}``;
+    ``GET|DELETE /requests``; ``POST /reset``. Object bodies are
+    ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}`` (a JSON
+    array of them creates several in one transaction). Attributes are stored as given
+    (unknown enum values included, to imitate Apple returning new values); computed ones
+    are filled by the type's rules and natural keys must stay unique.
+    """
+
+    def __init__(self, emulator: EmulatorApp) -> None:
+        self.emulator = emulator
+        self.api = emulator.api
+        self.store = emulator.store
+
+    def handle(self, method: str, path: str, base_url: str, body: bytes) -> Response:
+        parts = [p for p in path[len(ADMIN_PREFIX) :].split("/") if p]
+        route = (method, *parts[:1])
+        if route == ("GET", "health"):
+            creds = self.emulator.credentials
+            return Response(
+                200,
+                {
+                    "ok": True,
+                    "key_id": creds.key_id,
+                    "issuer_id": creds.issuer_id,
+                    "team_id": creds.team_id,
+                    "objects": self.store.count(),
+                },
+            )
+        if parts[:1] == ["requests"] and len(parts) == 1:
+            if method == "GET":
+                return Response(200, {"data": self.store.requests()})
+            if method == "DELETE":
+                self.store.clear_requests()
+                return Response(204, None)
+        if route == ("POST", "reset") and len(parts) == 1:
+            self.store.reset()
+            self.emulator.rate_limiter.reset()
+            return Response(200, {"ok": True})
+        if parts[:1] == ["objects"] and len(parts) in (2, 3):
+            return self._objects(method, parts[1], parts[2] if len(parts) == 3 else None, base_url, body)
+        raise _admin_error(404, "NOT_FOUND", f"No admin endpoint {method} {path}")
+
+    def _type(self, rest_type: str) -> ResourceType:
+        rt = self.api.registry.get(rest_type)
+        if rt is None:
+            known = ", ".join(sorted(self.api.registry.types))
+            raise _admin_error(404, "NOT_FOUND", f"Unknown type '{rest_type}'. Known types: {known}")
+        return rt
+
+    def _objects(self, method: str, rest_type: str, object_id: str | None, base: str, body: bytes) -> Response:
+        rt = self._type(rest_type)
+        if object_id is None and method == "GET":
+            return Response(200, {"data": [self.api.render(o, base) for o in self.store.all_of(rest_type)]})
+        if object_id is None and method == "POST":
+            payload = self._json(body)
+            many = isinstance(payload, list)
+            with self.store.transaction():
+                created = []
+                for item in payload if many else [payload]:
+                    given_id, attributes, relationships = self._parts(item, creating=True)
+                    if given_id is not None and self.store.get(rest_type, given_id) is not None:
+                        raise _admin_error(409, "CONFLICT", f"A '{rest_type}' object with id '{given_id}' already exists")
+                    created.append(self.api.insert(rt, given_id, attributes, relationships, operation=CREATE))
+            rendered = [self.api.render(o, base) for o in created]
+            return Response(201, {"data": rendered if many else rendered[0]})
+        if object_id is not None:
+            if method == "GET":
+                return Response(200, {"data": self.api.render(self._get(rest_type, object_id), base)})
+            if method == "PATCH":
+                payload = self._json(body)
+                _, attributes, relationships = self._parts(payload, creating=False)
+                with self.store.transaction():
+                    obj = self.api.change(rt, self._get(rest_type, object_id), attributes, relationships, operation=UPDATE)
+                return Response(200, {"data": self.api.render(obj, base)})
+            if method == "DELETE":
+                with self.store.transaction():
+                    obj = self._get(rest_type, object_id)
+                    self.store.delete(rest_type, object_id)
+                    rt.rules.after_delete(self.api.ctx, obj)
+                return Response(204, None)
+        raise _admin_error(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here")
+
+    def _get(self, rest_type: str, object_id: str) -> StoredObject:
+        obj = self.store.get(rest_type, object_id)
+        if obj is None:
+            raise _admin_error(404, "NOT_FOUND", f"There is no resource of type '{rest_type}' with id '{object_id}'")
+        return obj
+
+    @staticmethod
+    def _json(body: bytes) -> Any:
+        try:
+            return json.loads(body or b"{}")
+        except ValueError as exc:
+            raise _admin_error(400, "INVALID_JSON", f"The body is not valid JSON: {exc}") from None
+
+    @staticmethod
+    def _parts(item: Any, *, creating: bool) -> tuple[str | None, dict[str, Any], dict[str, Any]]:
+        if not isinstance(item, dict):
+            raise _admin_error(400, "INVALID_BODY", "Expected an object {id?, attributes, relationships?}")
+        object_id = item.get("id")
+        attributes = item.get("attributes", {})
+        relationships = item.get("relationships", {})
+        if not isinstance(attributes, dict) or not isinstance(relationships, dict):
+            raise _admin_error(400, "INVALID_BODY", "'attributes' and 'relationships' must be objects")
+        if object_id is not None and not isinstance(object_id, str):
+            raise _admin_error(400, "INVALID_BODY", "'id' must be a string")
+        if not creating and object_id is not None:
+            raise _admin_error(400, "INVALID_BODY", "the id is given by the URL")
+        links: dict[str, Any] = {}
+        for name, value in relationships.items():
+            # Accept plain ids or JSON:API linkage ({"data": {"type", "id"}} / {"data": [...]}).
+            if isinstance(value, dict) and "data" in value:
+                data = value["data"]
+                value = [d["id"] for d in data] if isinstance(data, list) else (data or {}).get("id")
+            links[name] = value
+        return object_id, attributes, links
+
+
+# --------------------------------------------------------------------------------------
+# The WSGI application
+# --------------------------------------------------------------------------------------
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class EmulatorApp:
+    """The WSGI callable. Thread-safe: shared state is the store and the rate limiter."""
+
+    def __init__(
+        self,
+        store: Store,
+        credentials: Credentials,
+        registry: Registry,
+        *,
+        rate_limit: int = 3600,
+        clock: Callable[[], float] = time.time,
+        access_log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.credentials = credentials
+        self.ctx = Context(store=store, team_id=credentials.team_id, clock=clock)
+        self.api = Api(self.ctx, registry)
+        self.verifier = TokenVerifier(credentials, clock)
+        self.rate_limiter = RateLimiter(rate_limit, clock)
+        self.admin = AdminApi(self)
+        self.access_log = access_log
+
+    def __call__(self, environ: Mapping[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = str(environ.get("PATH_INFO", "") or "/")
+        raw_query = str(environ.get("QUERY_STRING", ""))
+        base_url = _base_url(environ)
+        body = _read_body(environ)
+        bucket = self.credentials.key_id
+        try:
+            if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+                response = self.admin.handle(method, path, base_url, body)
+            else:
+                response, bucket = self._api(environ, method, path, raw_query, base_url, body)
+        except ApiError as exc:
+            response = Response(exc.status, exc.document(), dict(exc.headers))
+        except Exception as exc:  # never leak a traceback to the client; log it
+            print(f"asc-emulator: internal error on {method} {path}: {exc!r}", file=sys.stderr)
+            response = Response(500, ApiError(unexpected_error()).document())
+        if "X-Rate-Limit" not in response.headers:
+            response.headers["X-Rate-Limit"] = self.rate_limiter.header(self.rate_limiter.remaining(bucket))
+        duration_ms = (time.perf_counter() - started) * 1000
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            self.store.log_request(method, path, raw_query, response.status, _now_iso(), duration_ms)
+        if self.access_log is not None:
+            suffix = f"?{raw_query}" if raw_query else ""
+            self.access_log(f"{method} {path}{suffix} -> {response.status} ({duration_ms:.1f} ms)")
+        return _send(response, start_response)
+
+    def _api(
+        self, environ: Mapping[str, Any], method: str, path: str, raw_query: str, base_url: str, body: bytes
+    ) -> tuple[Response, str]:
+        authorization = environ.get("HTTP_AUTHORIZATION")
+        reason = self.verifier.verify(authorization, method, path, raw_query)
+        if reason is not None:
+            # Apple's 401 is deliberately vague; the reason goes to a debugging header.
+            printable = "".join(ch if " " <= ch < "\x7f" else "?" for ch in reason)
+            raise ApiError(not_authorized(), headers={"X-Emulator-Auth-Error": printable})
+        # A verified token is always signed by the one key the emulator issued: one budget.
+        bucket = self.credentials.key_id
+        remaining, retry_after = self.rate_limiter.consume(bucket)
+        rate_header = self.rate_limiter.header(remaining)
+        if retry_after is not None:
+            raise ApiError(
+                rate_limit_exceeded(), headers={"Retry-After": str(int(retry_after + 0.999)), "X-Rate-Limit": rate_header}
+            )
+        query = parse_qsl(raw_query, keep_blank_values=True)
+        try:
+            response = self.api.handle(Request(method, path, query, raw_query, base_url, body))
+        except ApiError as exc:
+            exc.headers.setdefault("X-Rate-Limit", rate_header)
+            raise
+        response.headers["X-Rate-Limit"] = rate_header
+        return response, bucket
+
+
+def _base_url(environ: Mapping[str, Any]) -> str:
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST")
+    if not host:
+        host = str(environ.get("SERVER_NAME", "localhost"))
+        port = str(environ.get("SERVER_PORT", ""))
+        if port and port != ("443" if scheme == "https" else "80"):
+            host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def _read_body(environ: Mapping[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ.get("wsgi.input")
+    return stream.read(length) if stream is not None and length > 0 else b""
+
+
+def _send(response: Response, start_response: StartResponse) -> list[bytes]:
+    headers = {"Content-Type": "application/json", "X-Request-ID": str(uuid.uuid4()), **response.headers}
+    payload = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
+    if response.status != 204:
+        headers["Content-Length"] = str(len(payload))
+    start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", list(headers.items()))
+    return [payload] if payload else []
+
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+# --------------------------------------------------------------------------------------
+# Facade
+# --------------------------------------------------------------------------------------
+
+
+class Emulator:
+    """A fake App Store Connect bound to a state dir (created if missing).
+
+    ``Emulator(state_dir).app`` is the WSGI app (use with ``httpx.WSGITransport``);
+    :meth:`serve` runs it on a real socket. The first start in a state dir issues an API key
+    (``AuthKey_<KEYID>.p8``); later starts reuse it and every stored object.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path | str,
+        *,
+        specs: Mapping[str, ResourceSpec] | None = None,
+        rate_limit: int = 3600,
+        clock: Callable[[], float] = time.time,
+        access_log: Callable[[str], None] | None = None,
+    ) -> None:
+        if specs is None:
+            from ..resources import SPECS  # imported here: the package's resources are heavier
+
+            specs = SPECS
+        self.state_dir = Path(state_dir).resolve()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.state_dir / DB_FILENAME)
+        self.credentials = self.store.credentials(self.state_dir)
+        self.app = EmulatorApp(
+            self.store, self.credentials, Registry(specs), rate_limit=rate_limit, clock=clock, access_log=access_log
+        )
+
+    @property
+    def key_id(self) -> str:
+        return self.credentials.key_id
+
+    @property
+    def issuer_id(self) -> str:
+        return self.credentials.issuer_id
+
+    @property
+    def team_id(self) -> str:
+        return self.credentials.team_id
+
+    @property
+    def private_key_pem(self) -> str:
+        return self.credentials.private_key_pem
+
+    @property
+    def private_key_path(self) -> Path:
+        return self.credentials.private_key_path
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+        """Serve on ``host:port`` (0: a free port) in a background thread; see ``.base_url``."""
+        from .server import EmulatorServer
+
+        return EmulatorServer(self.app, host, port).start()
+
+    def close(self) -> None:
+        self.store.close()
