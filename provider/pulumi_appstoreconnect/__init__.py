@@ -2,11 +2,32 @@
 
 Resources are Pulumi dynamic resources; credentials come from stack config
 (``appstoreconnect:issuerId``, ``keyId``, ``privateKey``/``privateKeyPath``, ``baseUrl``) or the
-environment (see README.md).
+environment (see README.md). Errors raised by the API client live in
+:mod:`pulumi_appstoreconnect.client`.
 """
 
 from __future__ import annotations
 
-from .resources import BundleId, BundleIdPlatform
+from .resources import (
+    AllEnabledDevices,
+    AllValidCertificates,
+    BundleId,
+    BundleIdCapability,
+    BundleIdPlatform,
+    CapabilityOption,
+    CapabilitySetting,
+    CapabilityType,
+    Certificate,
+    CertificateType,
+    Device,
+    DeviceClass,
+    DeviceStatus,
+    Profile,
+    ProfileType,
+)
 
-__all__ = ["BundleId", "BundleIdPlatform"]
+__all__ = [
+    "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdPlatform",
+    "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType", "Device",
+    "DeviceClass", "DeviceStatus", "Profile", "ProfileType",
+]

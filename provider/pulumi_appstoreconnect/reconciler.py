@@ -7,34 +7,40 @@ in the provider process (``configure`` and a process-wide client cache).
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Mapping
 
 import pulumi
 import pulumi.dynamic as dyn
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .client import AppStoreConnectClient
-from .client.errors import ConflictError, NotFoundError
+from .client.errors import ConflictError, ConnectionFailed, NotFoundError, ServerError
 from .settings import Settings, resolve_settings
-from .spec import COMPUTED, CREATE_ONLY, LOCAL, UPDATABLE, WRITE_ONLY, DeleteSemantics, FieldSpec, ResourceSpec
+from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, DeleteSemantics, FieldSpec, ResourceSpec
 
 # Stack config keys the provider reads (namespace `appstoreconnect:`).
 CONFIG_KEYS = ("issuerId", "keyId", "privateKey", "privateKeyPath", "baseUrl")
 CONFIG_NAMESPACE = "appstoreconnect"
 
-_RESERVED_PREFIX = "__"  # __provider and friends belong to the Pulumi SDK
+_RESERVED_PREFIX = "__"
+
+log = logging.getLogger(__name__)  # __provider and friends belong to the Pulumi SDK
 
 
 def _is_unknown(value: Any) -> bool:
     """True for a value the engine does not know yet (preview of a dependent resource)."""
-    if value is rpc.UNKNOWN:
-        return True
-    if isinstance(value, str) and value == rpc.UNKNOWN:
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
         return True
     if isinstance(value, (list, tuple)):
         return any(_is_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(_is_unknown(v) for v in value.values())
     return False
 
 
@@ -91,6 +97,10 @@ class SpecProvider(dyn.ResourceProvider):
         settings = resolve_settings(getattr(self, "_stack_config", None))
         return _CLIENTS.get(settings)
 
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(timezone.utc)
+
     def _path(self, id_: str | None = None) -> str:
         return self.spec.path if id_ is None else f"{self.spec.path}/{id_}"
 
@@ -98,41 +108,42 @@ class SpecProvider(dyn.ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         spec = self.spec
-        inputs = {k: v for k, v in news.items() if not k.startswith(_RESERVED_PREFIX)}
+        checked: dict[str, Any] = {k: v for k, v in news.items() if k.startswith(_RESERVED_PREFIX)}
         failures: list[dyn.CheckFailure] = []
-        known = {k: v for k, v in inputs.items() if not _is_unknown(v)}
+        declared = {f.name for f in spec.fields}
 
-        for f in spec.with_flag(COMPUTED):
-            if known.get(f.name) is not None:
-                failures.append(dyn.CheckFailure(f.name, f"{f.name} is set by Apple and cannot be given as an input"))
-                known.pop(f.name)
-
-        # Unknown values (preview) are replaced by a placeholder that passes type checks, so
-        # only the known fields can fail; their own checks are skipped below.
-        probe = dict(known)
-        for name, value in inputs.items():
-            if _is_unknown(value) and name in spec.inputs.model_fields:
-                probe[name] = None
-        try:
-            spec.inputs.model_validate(probe)
-        except ValidationError as exc:
-            for error in exc.errors():
-                name = str(error["loc"][0]) if error["loc"] else "inputs"
-                if name in inputs and _is_unknown(inputs[name]):
-                    continue
-                failures.append(dyn.CheckFailure(name, _describe(name, error, spec)))
-
-        failed = {f.property for f in failures}
-        for f in spec.fields:
-            value = known.get(f.name)
-            if f.name in failed or value is None:
+        for name, value in news.items():
+            if name.startswith(_RESERVED_PREFIX) or name in declared:
                 continue
-            for check in f.checks:
-                reason = check.validate(value)
-                if reason:
-                    failures.append(dyn.CheckFailure(f.name, f"{f.name} {reason}"))
-                    break
-        return dyn.CheckResult(news, failures)
+            if name in spec.unsupported:
+                failures.append(dyn.CheckFailure(name, f"{name}: {spec.unsupported[name]}"))
+            elif value is not None:
+                known = ", ".join(f.name for f in spec.fields if f.is_input)
+                failures.append(dyn.CheckFailure(name, f"{name} is not a property of {spec.rest_type}; known properties: {known}"))
+
+        unknown = False
+        for f in spec.fields:
+            value = news.get(f.name)
+            if f.has(COMPUTED):
+                if value is not None and not _is_unknown(value):
+                    failures.append(dyn.CheckFailure(f.name, f"{f.name} is set by Apple and cannot be given as an input"))
+                continue
+            if _is_unknown(value):
+                unknown = True
+                checked[f.name] = value
+                continue
+            reason, normalized = _validate_field(f, value)
+            if reason:
+                failures.append(dyn.CheckFailure(f.name, reason))
+                continue
+            checked[f.name] = normalized
+
+        if not failures and not unknown and spec.hooks.validate is not None:
+            model = spec.inputs.model_validate({f.name: checked.get(f.name) for f in spec.fields if f.is_input})
+            failures += [dyn.CheckFailure(name, reason) for name, reason in spec.hooks.validate(model)]
+        if not failures and not unknown and spec.hooks.resolve is not None:
+            checked = spec.hooks.resolve(self, checked)
+        return dyn.CheckResult(checked, failures)
 
     # -- diff -------------------------------------------------------------------------
 
@@ -141,12 +152,14 @@ class SpecProvider(dyn.ResourceProvider):
         replaces: list[str] = []
         updates: list[str] = []
         for f in spec.fields:
-            if not (f.has(CREATE_ONLY) or f.has(UPDATABLE) or f.has(WRITE_ONLY)):
+            if not f.is_input:
                 continue
             new = news.get(f.name)
             if not _is_unknown(new) and _same(olds.get(f.name), new):
                 continue
             (replaces if f.has(CREATE_ONLY) else updates).append(f.name)
+        if spec.hooks.replace_reasons is not None:
+            replaces += [r for r in spec.hooks.replace_reasons(olds, self.now()) if r not in replaces]
         key = spec.natural_key
         # Natural keys are unique at Apple: a replacement that keeps the key must free it first.
         delete_first = bool(replaces) and (
@@ -163,19 +176,50 @@ class SpecProvider(dyn.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         spec = self.spec
         inputs = self._inputs(props)
+        data = spec.hooks.before_create(self, inputs) if spec.hooks.before_create else None
+        if data is None:
+            extra, local = spec.hooks.prepare_create(inputs) if spec.hooks.prepare_create else ({}, {})
+            inputs.update(local)
+            data = self._post(inputs, extra)
+            follow_up = {
+                f.wire: inputs[f.name]
+                for f in spec.attributes
+                if f.has(PATCH_ONLY) and inputs.get(f.name) is not None
+                and (data.get("attributes") or {}).get(f.wire) != inputs[f.name]
+            }
+            if follow_up:  # Apple's POST does not take these: set them right after
+                data = self.client.update(spec.rest_type, data["id"], follow_up)
+        return dyn.CreateResult(data["id"], self._outputs(data, inputs))
+
+    def _post(self, inputs: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+        spec = self.spec
         attributes = {
             f.wire: inputs[f.name] for f in spec.attributes if f.sent_on_create and inputs.get(f.name) is not None
         }
+        attributes.update(extra)
         relationships = {
             f.relationship.name: _linkage(f, inputs[f.name])
             for f in spec.relationships
             if f.relationship is not None and inputs.get(f.name) is not None
         }
-        try:
-            data = self.client.create(spec.rest_type, attributes, relationships or None, path=spec.path)
-        except ConflictError as exc:
-            raise self._explain_conflict(exc, inputs) from exc
-        return dyn.CreateResult(data["id"], self._outputs(data, inputs))
+        for attempt in (1, 2):
+            try:
+                return self.client.create(spec.rest_type, attributes, relationships or None, path=spec.path)
+            except ConflictError as exc:
+                explained = spec.hooks.on_conflict(self, exc, inputs) if spec.hooks.on_conflict else None
+                raise (explained or self._explain_conflict(exc, inputs)) from exc
+            except (ServerError, ConnectionFailed) as exc:
+                # Never re-send a POST blindly: Apple may have created the object before the
+                # failure. Look for it; adopt it if it is there, else try once more.
+                if isinstance(exc, ConnectionFailed) and not exc.ambiguous:
+                    raise
+                existing = self.find_existing({**inputs, **_attribute_inputs(spec, extra)})
+                if existing is not None:
+                    log.info("%s: POST failed ambiguously (%s); adopting %s", spec.rest_type, exc.status, existing["id"])
+                    return existing
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _explain_conflict(self, exc: ConflictError, inputs: Mapping[str, Any]) -> Exception:
         """Name the existing object when a create collides with one registered outside the stack."""
@@ -197,6 +241,15 @@ class SpecProvider(dyn.ResourceProvider):
             ),
         )
 
+    def find_existing(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """The remote object a create with these inputs would have made, if it exists."""
+        if self.spec.hooks.find_existing is not None:
+            return self.spec.hooks.find_existing(self, inputs)
+        key = self.spec.natural_key
+        if key is None or inputs.get(key.name) is None:
+            return None
+        return self.find_by_natural_key(str(inputs[key.name]))
+
     def find_by_natural_key(self, value: str) -> dict[str, Any] | None:
         """The remote object whose natural key equals ``value`` exactly, or None.
 
@@ -215,12 +268,23 @@ class SpecProvider(dyn.ResourceProvider):
     # -- read -------------------------------------------------------------------------
 
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
-        data = self.client.get_object(self._path(id_))
+        data = self._fetch(id_, props)
         if data is None:
             return dyn.ReadResult(None, {})
         outs = self._outputs(data, props, from_remote=True)
-        inputs = {f.name: outs.get(f.name) for f in self.spec.fields if not f.has(COMPUTED)}
+        inputs = {f.name: outs.get(f.name) for f in self.spec.fields if f.is_input}
         return dyn.ReadResult(id_, outs, inputs)
+
+    def _fetch(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The remote object, or None when it is gone. Some types are only listed via a parent."""
+        template = self.spec.read_via
+        if template is None:
+            return self.client.get_object(self._path(id_))
+        try:
+            siblings = self.client.list_all(template.format(**props))
+        except NotFoundError:
+            return None  # the parent is gone, and the object with it
+        return next((item for item in siblings if item.get("id") == id_), None)
 
     # -- update -----------------------------------------------------------------------
 
@@ -230,10 +294,15 @@ class SpecProvider(dyn.ResourceProvider):
         changed = {
             f.wire: inputs.get(f.name)
             for f in spec.attributes
-            if f.has(UPDATABLE) and not _same(olds.get(f.name), inputs.get(f.name))
+            if f.sent_on_update and not _same(olds.get(f.name), inputs.get(f.name))
         }
+        # Provider options (renew_before_days) change nothing remote: no PATCH for them alone.
+        known = {f.name: olds.get(f.name) for f in spec.fields if not f.is_input or f.has(LOCAL)}
+        known.update({k: v for k, v in inputs.items() if k in news})
+        if not changed:
+            return dyn.UpdateResult(self._derive(known))
         data = self.client.update(spec.rest_type, id_, changed)
-        return dyn.UpdateResult(self._outputs(data, inputs))
+        return dyn.UpdateResult(self._outputs(data, known))
 
     # -- delete -----------------------------------------------------------------------
 
@@ -263,21 +332,69 @@ class SpecProvider(dyn.ResourceProvider):
         for f in self.spec.fields:
             value = inputs.get(f.name)
             if f.has(WRITE_ONLY) or f.has(LOCAL):
-                pass  # never read back: keep what the program said
+                pass  # never read back: keep what the program (or the provider) said
             elif f.relationship is not None:
                 linkage = (relationships.get(f.relationship.name) or {}).get("data")
                 if from_remote and linkage is not None:
                     value = [item["id"] for item in linkage] if f.relationship.to_many else linkage["id"]
             elif f.wire in attributes and (from_remote or f.has(COMPUTED)):
                 value = attributes[f.wire]
+                if f.read_as is not None:
+                    value = f.read_as.convert(value)
             outs[f.name] = value
-        return outs
+        return self._derive(outs)
+
+    def _derive(self, outs: dict[str, Any]) -> dict[str, Any]:
+        derive = self.spec.hooks.derive_outputs
+        return {**outs, **derive(outs)} if derive is not None else outs
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+_ADAPTERS_LOCK = threading.Lock()
+
+
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    with _ADAPTERS_LOCK:
+        adapter = _ADAPTERS.get(annotation)
+        if adapter is None:
+            adapter = _ADAPTERS[annotation] = TypeAdapter(annotation)
+        return adapter
+
+
+def _validate_field(f: FieldSpec, value: Any) -> tuple[str | None, Any]:
+    """(reason, normalized value): type and enum validation, then the field's own checks."""
+    if value is None:
+        if f.required:
+            return f"{f.name} is required", None
+        value = f.default
+        if value is None:
+            return None, None
+    adapter = _adapter(f.annotation)
+    try:
+        normalized = adapter.dump_python(adapter.validate_python(value), mode="json")
+    except ValidationError as exc:
+        return _describe(f, _most_relevant(exc.errors(), value)), None
+    for check in f.checks:
+        reason = check.validate(normalized)
+        if reason:
+            return f"{f.name} {reason}", None
+    return None, normalized
+
+
+def _attribute_inputs(spec: ResourceSpec, wire_attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Provider-made wire attributes (a generated CSR) under their input names, for lookups."""
+    names = spec.wire_to_name()
+    return {names[wire]: value for wire, value in wire_attributes.items() if wire in names}
 
 
 def _same(old: Any, new: Any) -> bool:
     if isinstance(old, list) and isinstance(new, list):
-        return sorted(map(str, old)) == sorted(map(str, new))
+        return sorted(map(_canonical, old)) == sorted(map(_canonical, new))
     return old == new
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _linkage(f: FieldSpec, value: Any) -> dict[str, Any]:
@@ -288,18 +405,41 @@ def _linkage(f: FieldSpec, value: Any) -> dict[str, Any]:
     return {"data": {"type": related, "id": value}}
 
 
-def _describe(name: str, error: Mapping[str, Any], spec: ResourceSpec) -> str:
-    """One readable reason for a pydantic error, naming the field."""
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        known = ", ".join(f.name for f in spec.fields if not f.has(COMPUTED))
-        return f"{name} is not a property of {spec.rest_type}; known properties: {known}"
-    if kind == "missing":
-        return f"{name} is required"
-    field = next((f for f in spec.fields if f.name == name), None)
-    if field is not None and field.enum_values:
-        return f"{name} must be one of {', '.join(field.enum_values)} (got {error.get('input')!r})"
-    return f"{name}: {error.get('msg', 'is invalid')}"
+def _most_relevant(errors: list[Any], value: Any) -> Mapping[str, Any]:
+    """For a union (ids or a selector), the errors of the branch the value was meant for."""
+    if isinstance(value, dict):
+        for error in errors:
+            if error.get("loc") and error["loc"][0] not in _UNION_TAGS:
+                return error
+    return errors[0]
+
+
+def _describe(f: FieldSpec, error: Mapping[str, Any]) -> str:
+    """One readable reason for a pydantic error, naming the field (and where inside it)."""
+    inner = ".".join(str(part) for part in error.get("loc", ()) if not _is_union_tag(part))
+    where = f"{f.name}.{inner}" if inner else f.name
+    if error.get("type") == "extra_forbidden":
+        return f"{where} is not a known key"
+    if f.enum_values and not inner:
+        return f"{f.name} must be one of {', '.join(f.enum_values)} (got {error.get('input')!r})"
+    return f"{where}: {error.get('msg', 'is invalid')}"
+
+
+# Pydantic names union members in error locations ("list[str]", "AllEnabledDevices"): skip them.
+_UNION_TAGS = frozenset({"list[str]", "str", "int", "bool"})
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in _UNION_TAGS or part[:1].isupper())
+
+
+def _plain(value: Any) -> Any:
+    """Selector and settings models become plain dicts the engine can carry."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 class SpecResource(dyn.Resource):
@@ -322,7 +462,7 @@ class SpecResource(dyn.Resource):
         # Every declared field is registered (computed ones as None) so that each becomes an
         # output attribute; unknown keywords are passed on for `check` to name.
         props: dict[str, Any] = {f.name: None for f in spec.fields}
-        props.update(properties)
+        props.update({name: _plain(value) for name, value in properties.items()})
         secrets = spec.secret_outputs
         if secrets:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))

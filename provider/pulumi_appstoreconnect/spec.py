@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, get_args, get_origin
+from typing import Any, Callable, Iterator, Mapping, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -24,7 +24,8 @@ class Flag(enum.Enum):
     COMPUTED = "computed"  # set by Apple; read back, never sent
     SECRET = "secret"  # stored encrypted in state (additional_secret_outputs)
     WRITE_ONLY = "write-only"  # sent, never read back: carried over from inputs
-    LOCAL = "local"  # a provider option (adopt, renew_before_days): never sent
+    LOCAL = "local"  # a provider option or provider-made output (renew_before_days, p12): never sent
+    PATCH_ONLY = "patch-only"  # updatable, but Apple's POST does not accept it: PATCHed after create
 
 
 CREATE_ONLY = Flag.CREATE_ONLY
@@ -33,6 +34,7 @@ COMPUTED = Flag.COMPUTED
 SECRET = Flag.SECRET
 WRITE_ONLY = Flag.WRITE_ONLY
 LOCAL = Flag.LOCAL
+PATCH_ONLY = Flag.PATCH_ONLY
 
 
 def exact_match(a: str, b: str) -> bool:
@@ -59,6 +61,14 @@ class Check:
     """A validation run at ``check`` (preview) time. Returns the reason it failed, or None."""
 
     validate: Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class ReadAs:
+    """Converts the value Apple returns into the shape the input takes (Apple's capability
+    settings carry names and descriptions the program never wrote), so reads do not show drift."""
+
+    convert: Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,9 @@ class FieldSpec:
     relationship: Relationship | None
     natural_key: NaturalKey | None
     checks: tuple[Check, ...]
+    read_as: ReadAs | None
+    annotation: Any
+    default: Any
     required: bool
     enum_values: tuple[str, ...] | None
 
@@ -120,7 +133,18 @@ class FieldSpec:
 
     @property
     def sent_on_create(self) -> bool:
-        return (self.has(CREATE_ONLY) or self.has(UPDATABLE) or self.has(WRITE_ONLY)) and not self.has(LOCAL)
+        if self.has(LOCAL) or self.has(PATCH_ONLY):
+            return False
+        return self.has(CREATE_ONLY) or self.has(UPDATABLE) or self.has(WRITE_ONLY)
+
+    @property
+    def sent_on_update(self) -> bool:
+        return (self.has(UPDATABLE) or self.has(PATCH_ONLY)) and not self.has(LOCAL)
+
+    @property
+    def is_input(self) -> bool:
+        """Given by the program (everything but outputs Apple or the provider compute)."""
+        return not self.has(COMPUTED)
 
 
 def _enum_values(annotation: Any) -> tuple[str, ...] | None:
@@ -132,23 +156,58 @@ def _enum_values(annotation: Any) -> tuple[str, ...] | None:
 
 
 @dataclass(frozen=True)
+class Hooks:
+    """Apple's special rules for one type, each a small named function. All optional.
+
+    - ``validate(model)``: cross-field checks at preview; returns ``[(field, reason), ...]``.
+    - ``resolve(provider, inputs)``: turns selectors into ids at check (may read the API).
+    - ``before_create(provider, inputs)``: returns the resource object to take over instead of
+      POSTing (a disabled device is re-enabled), or None.
+    - ``prepare_create(inputs)``: provider-made values for the create: returns
+      ``(extra_wire_attributes, local_outputs)`` (a generated key and CSR).
+    - ``derive_outputs(outputs)``: outputs computed locally from what Apple returned
+      (the certificate as PEM, a .p12); returns the fields to set.
+    - ``replace_reasons(olds, now)``: time- or state-driven replacement (a certificate in its
+      renewal window, an INVALID profile); returns the properties to name.
+    - ``on_conflict(provider, error, inputs)``: a clearer exception for a 409 on create, or None.
+    - ``find_existing(provider, inputs)``: the remote object these inputs would have created,
+      for types without a natural key (after an ambiguous POST failure); default: the natural key.
+    """
+
+    validate: Callable[[Any], list[tuple[str, str]]] | None = None
+    resolve: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
+    before_create: Callable[[Any, dict[str, Any]], dict[str, Any] | None] | None = None
+    prepare_create: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None
+    derive_outputs: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    replace_reasons: Callable[[dict[str, Any], Any], list[str]] | None = None
+    on_conflict: Callable[[Any, Exception, dict[str, Any]], Exception | None] | None = None
+    find_existing: Callable[[Any, dict[str, Any]], dict[str, Any] | None] | None = None
+
+
+NO_HOOKS = Hooks()
+
+
+@dataclass(frozen=True)
 class ResourceSpec:
     """Everything generic code needs to manage one App Store Connect type.
 
-    ``collection_path`` defaults to ``/v1/<rest_type>``. ``parent`` names the input field
-    whose id scopes a child listing when Apple has no top-level list (capabilities are
-    listed through their bundle ID).
+    ``collection_path`` defaults to ``/v1/<rest_type>``. When Apple has no GET for one
+    object, ``read_via`` is the child listing that holds it, a template filled from the
+    inputs (capabilities are read through ``/v1/bundleIds/{bundle_id}/bundleIdCapabilities``).
+    ``unsupported`` maps property names users reach for to why the public API cannot do it.
     """
 
     rest_type: str
     inputs: type[SpecModel]
     delete: DeleteSemantics = DELETE
     collection_path: str | None = None
-    parent: str | None = None
+    read_via: str | None = None
     # Wire names Apple accepts in ``filter[...]`` on the collection GET (``id`` included).
     filters: tuple[str, ...] = ()
     # Replace by deleting first even when the natural key changes (unique names: profiles).
     delete_before_replace: bool = False
+    unsupported: Mapping[str, str] = field(default_factory=dict)
+    hooks: Hooks = NO_HOOKS
     fields: tuple[FieldSpec, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -161,6 +220,7 @@ class ResourceSpec:
             relationship = next((m for m in metadata if isinstance(m, Relationship)), None)
             natural_key = next((m for m in metadata if isinstance(m, NaturalKey)), None)
             checks = tuple(m for m in metadata if isinstance(m, Check))
+            read_as = next((m for m in metadata if isinstance(m, ReadAs)), None)
             wire = info.alias or to_camel(name)
             yield FieldSpec(
                 name=name,
@@ -169,6 +229,9 @@ class ResourceSpec:
                 relationship=relationship,
                 natural_key=natural_key,
                 checks=checks,
+                read_as=read_as,
+                annotation=info.annotation,
+                default=None if info.is_required() else info.get_default(call_default_factory=True),
                 required=info.is_required(),
                 enum_values=_enum_values(info.annotation),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from pulumi_appstoreconnect.reconciler import SpecProvider
@@ -68,9 +69,12 @@ def test_computed_field_cannot_be_set() -> None:
     assert "set by Apple" in failures({**GOOD, "seed_id": "ABCDE12345"})["seed_id"]
 
 
-def test_unknown_values_during_preview_pass_through() -> None:
-    news = {**GOOD, "identifier": rpc.UNKNOWN, "name": rpc.UNKNOWN}
-    assert failures(news) == {}
+@pytest.mark.parametrize("unknown", [rpc.UNKNOWN, Unknown()], ids=["sentinel", "Unknown"])
+def test_unknown_values_during_preview_pass_through(unknown: Any) -> None:
+    news = {**GOOD, "identifier": unknown, "name": unknown}
+    result = provider().check({}, {"__provider": "x", **news})
+    assert result.failures == []
+    assert result.inputs["identifier"] is unknown
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,7 @@ class Stack:
 
 
 def new_stack(
-    example: str,
+    example: str | Path,
     workdir: Path,
     *,
     base_url: str,
@@ -67,10 +68,13 @@ def new_stack(
     name: str = "dev",
     engine_bin: Path | None = None,
 ) -> Stack:
-    program = workdir / example
-    shutil.copytree(ROOT / "examples" / example, program)
+    source = Path(example) if Path(example).is_absolute() else ROOT / "examples" / example
+    program = workdir / source.name
+    shutil.copytree(source, program)
     project = (program / "Pulumi.yaml").read_text()
-    (program / "Pulumi.yaml").write_text(project.replace("../../.venv", str(ROOT / ".venv")))
+    # The copy lives elsewhere: point the program's virtualenv at this checkout's, absolutely.
+    project = re.sub(r"(?m)^(\s*virtualenv:).*$", rf"\1 {ROOT / '.venv'}", project)
+    (program / "Pulumi.yaml").write_text(project)
     backend = workdir / "backend"
     backend.mkdir(parents=True, exist_ok=True)
     # Only the credentials in stack config count: nothing leaks in from the caller's shell.

@@ -9,6 +9,7 @@ from typing import Annotated
 import pulumi
 
 from ..reconciler import SpecResource
+from .checks import non_blank
 from ..spec import (
     COMPUTED,
     CREATE_ONLY,
@@ -47,12 +48,6 @@ def bundle_identifier(value: object) -> str | None:
             f"{value!r} is not a valid bundle identifier: use letters, digits, hyphens and "
             "periods (e.g. 'com.example.app'); a wildcard '*' may only be the last component"
         )
-    return None
-
-
-def non_blank(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return "must not be empty"
     return None
 
 

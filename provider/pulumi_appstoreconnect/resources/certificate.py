@@ -1,0 +1,248 @@
+"""Signing certificates: ``/v1/certificates``. Deleting a certificate revokes it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+import pulumi
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from ..client.documents import parse_timestamp
+from ..client.errors import ConflictError
+from ..reconciler import SpecResource
+from ..spec import (
+    COMPUTED,
+    CREATE_ONLY,
+    LOCAL,
+    REVOKE,
+    SECRET,
+    WRITE_ONLY,
+    Check,
+    Hooks,
+    ResourceSpec,
+    SpecModel,
+)
+
+
+class CertificateType(str, enum.Enum):
+    """Apple's ``CertificateType`` (spec 4.4.1, unchanged in 4.5.1)."""
+
+    APPLE_PAY = "APPLE_PAY"
+    APPLE_PAY_MERCHANT_IDENTITY = "APPLE_PAY_MERCHANT_IDENTITY"
+    APPLE_PAY_PSP_IDENTITY = "APPLE_PAY_PSP_IDENTITY"
+    APPLE_PAY_RSA = "APPLE_PAY_RSA"
+    DEVELOPER_ID_KEXT = "DEVELOPER_ID_KEXT"
+    DEVELOPER_ID_KEXT_G2 = "DEVELOPER_ID_KEXT_G2"
+    DEVELOPER_ID_APPLICATION = "DEVELOPER_ID_APPLICATION"
+    DEVELOPER_ID_APPLICATION_G2 = "DEVELOPER_ID_APPLICATION_G2"
+    DEVELOPMENT = "DEVELOPMENT"
+    DISTRIBUTION = "DISTRIBUTION"
+    IDENTITY_ACCESS = "IDENTITY_ACCESS"
+    IOS_DEVELOPMENT = "IOS_DEVELOPMENT"
+    IOS_DISTRIBUTION = "IOS_DISTRIBUTION"
+    MAC_APP_DISTRIBUTION = "MAC_APP_DISTRIBUTION"
+    MAC_INSTALLER_DISTRIBUTION = "MAC_INSTALLER_DISTRIBUTION"
+    MAC_APP_DEVELOPMENT = "MAC_APP_DEVELOPMENT"
+    PASS_TYPE_ID = "PASS_TYPE_ID"
+    PASS_TYPE_ID_WITH_NFC = "PASS_TYPE_ID_WITH_NFC"
+
+
+DEFAULT_RENEW_BEFORE_DAYS = 30
+
+
+def load_csr(value: str) -> x509.CertificateSigningRequest:
+    """A CSR given as PEM, or as the base64 DER body of one (what Apple's web form takes)."""
+    text = value.strip()
+    if text.startswith("-----BEGIN"):
+        return x509.load_pem_x509_csr(text.encode())
+    return x509.load_der_x509_csr(base64.b64decode(text, validate=False))
+
+
+def csr_check(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "must be a certificate signing request (PEM), or left unset to let the provider make one"
+    try:
+        csr = load_csr(value)
+    except (ValueError, binascii.Error, TypeError):
+        return "is not a certificate signing request: expected a PEM block 'BEGIN CERTIFICATE REQUEST'"
+    if not csr.is_signature_valid:
+        return "has an invalid signature: regenerate the CSR with its private key"
+    return None
+
+
+def renewal_window(value: object) -> str | None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 365:
+        return "must be a whole number of days between 0 and 365"
+    return None
+
+
+class CertificateInputs(SpecModel):
+    certificate_type: Annotated[CertificateType, CREATE_ONLY]
+    csr_content: Annotated[str | None, CREATE_ONLY, WRITE_ONLY, Check(csr_check)] = None
+    renew_before_days: Annotated[int, LOCAL, Check(renewal_window)] = DEFAULT_RENEW_BEFORE_DAYS
+    # What Apple computes.
+    name: Annotated[str | None, COMPUTED] = None
+    display_name: Annotated[str | None, COMPUTED] = None
+    serial_number: Annotated[str | None, COMPUTED] = None
+    platform: Annotated[str | None, COMPUTED] = None
+    expiration_date: Annotated[str | None, COMPUTED] = None
+    certificate_content: Annotated[str | None, COMPUTED] = None
+    # What the provider makes: the PEM form, and when it generated the key, the key and a .p12.
+    certificate_pem: Annotated[str | None, COMPUTED, LOCAL] = None
+    private_key_pem: Annotated[str | None, COMPUTED, LOCAL, SECRET] = None
+    p12: Annotated[str | None, COMPUTED, LOCAL, SECRET] = None
+    p12_password: Annotated[str | None, COMPUTED, LOCAL, SECRET] = None
+
+
+def generate_key_and_csr(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Without a user CSR: an RSA 2048 key (Apple's requirement) and a CSR signed by it."""
+    if inputs.get("csr_content"):
+        return {}, {}
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, "pulumi-appstoreconnect"),
+            x509.NameAttribute(NameOID.EMAIL_ADDRESS, "signing@pulumi-appstoreconnect.invalid"),
+        ]))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return {"csrContent": csr.public_bytes(serialization.Encoding.PEM).decode()}, {"private_key_pem": key_pem}
+
+
+def certificate_files(outputs: dict[str, Any]) -> dict[str, Any]:
+    """The certificate as PEM and, when the provider holds the key, a password-protected .p12."""
+    content = outputs.get("certificate_content")
+    if not content:
+        return {}
+    derived: dict[str, Any] = {}
+    certificate = x509.load_der_x509_certificate(base64.b64decode(content))
+    derived["certificate_pem"] = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = outputs.get("private_key_pem")
+    if key_pem and not outputs.get("p12"):
+        password = outputs.get("p12_password") or secrets.token_urlsafe(18)
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+        bundle = pkcs12.serialize_key_and_certificates(
+            name=(outputs.get("name") or "certificate").encode(),
+            key=key,  # type: ignore[arg-type]
+            cert=certificate,
+            cas=None,
+            encryption_algorithm=serialization.BestAvailableEncryption(password.encode()),
+        )
+        derived["p12"] = base64.b64encode(bundle).decode()
+        derived["p12_password"] = password
+    return derived
+
+
+def renew_when_expiring(olds: dict[str, Any], now: datetime) -> list[str]:
+    """Replace the certificate once it is within ``renew_before_days`` of its expiry."""
+    expiry = olds.get("expiration_date")
+    if not expiry:
+        return []
+    days = olds.get("renew_before_days")
+    days = DEFAULT_RENEW_BEFORE_DAYS if days is None else int(days)
+    if parse_timestamp(expiry) - timedelta(days=days) <= now:
+        return ["expiration_date"]
+    return []
+
+
+def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str, Any]) -> Exception | None:
+    """Apple caps certificates per type (e.g. distribution): say so and list the current ones."""
+    if not isinstance(error, ConflictError):
+        return None
+    cert_type = inputs["certificate_type"]
+    existing = provider.client.list_all("/v1/certificates", {"filter[certificateType]": cert_type})
+    if not existing:
+        return None
+    listing = "; ".join(
+        f"{c['id']} (serial {(c.get('attributes') or {}).get('serialNumber')}, "
+        f"expires {(c.get('attributes') or {}).get('expirationDate')})"
+        for c in existing
+    )
+    return ConflictError(
+        error.status,
+        error.errors,
+        method=error.method,
+        url=error.url,
+        hint=(
+            f"Apple limits how many {cert_type} certificates a team can hold, and this team has "
+            f"{len(existing)}: {listing}. Revoke one (or manage it in this stack) and run again."
+        ),
+    )
+
+
+def certificate_for_csr(provider: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The certificate Apple issued for our CSR: the one carrying the CSR's public key."""
+    csr = inputs.get("csr_content")
+    if not csr:
+        return None
+    wanted = load_csr(csr).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    listed = provider.client.list_all("/v1/certificates", {"filter[certificateType]": inputs["certificate_type"]})
+    for candidate in listed:
+        content = (candidate.get("attributes") or {}).get("certificateContent")
+        if not content:
+            continue
+        try:
+            issued = x509.load_der_x509_certificate(base64.b64decode(content))
+        except ValueError:
+            continue
+        if issued.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ) == wanted:
+            return candidate
+    return None
+
+
+CERTIFICATES = ResourceSpec(
+    rest_type="certificates",
+    inputs=CertificateInputs,
+    delete=REVOKE,
+    filters=("displayName", "certificateType", "serialNumber", "id"),
+    hooks=Hooks(
+        prepare_create=generate_key_and_csr,
+        derive_outputs=certificate_files,
+        replace_reasons=renew_when_expiring,
+        on_conflict=explain_certificate_limit,
+        find_existing=certificate_for_csr,
+    ),
+)
+
+
+class Certificate(SpecResource, spec=CERTIFICATES):
+    """A signing certificate. **Destroy revokes it** (Apple's DELETE is a revocation).
+
+    Give ``csr_content`` to keep the private key yourself, or leave it out and the provider
+    generates an RSA 2048 key and CSR: then ``private_key_pem``, ``p12`` (base64) and
+    ``p12_password`` are outputs, stored only as secrets. ``certificate_content`` is Apple's
+    base64 DER, ``certificate_pem`` the same as PEM. Once the certificate is within
+    ``renew_before_days`` (default 30) of its ``expiration_date``, the next ``up`` replaces it
+    (the new one is created before the old one is revoked). Changing ``certificate_type`` or
+    ``csr_content`` replaces it too.
+    """
+
+    certificate_type: pulumi.Output[str]
+    renew_before_days: pulumi.Output[int]
+    name: pulumi.Output[str]
+    display_name: pulumi.Output[str]
+    serial_number: pulumi.Output[str]
+    platform: pulumi.Output[str]
+    expiration_date: pulumi.Output[str]
+    certificate_content: pulumi.Output[str]
+    certificate_pem: pulumi.Output[str]
+    private_key_pem: pulumi.Output[str | None]
+    p12: pulumi.Output[str | None]
+    p12_password: pulumi.Output[str | None]

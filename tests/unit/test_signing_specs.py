@@ -1,0 +1,176 @@
+"""The signing resources' hooks: validation, renewal, profile state, key material."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from pulumi_appstoreconnect.reconciler import SpecProvider
+from pulumi_appstoreconnect.resources.capability import settings_as_declared
+from pulumi_appstoreconnect.resources.certificate import (
+    certificate_files,
+    generate_key_and_csr,
+    load_csr,
+    renew_when_expiring,
+)
+from pulumi_appstoreconnect.resources.profile import replace_unusable
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+def reasons(rest_type: str, news: dict[str, Any]) -> dict[str, str]:
+    return {f.property: f.reason for f in SpecProvider(rest_type).check({}, news).failures}
+
+
+# -- devices -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "udid",
+    ["00008030-001A35E11A88802E", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", "A1B2C3D4-E5F6-0718-293A-4B5C6D7E8F90"],
+)
+def test_device_udid_formats_accepted(udid: str) -> None:
+    assert reasons("devices", {"udid": udid, "platform": "IOS", "name": "Phone"}) == {}
+
+
+@pytest.mark.parametrize(
+    "udid",
+    ["", "1234", "00008030001A35E11A88802E", "g1b2c3d4e5f60718293a4b5c6d7e8f9012345678", "00008030-001A35E11A88802"],
+)
+def test_device_udid_formats_rejected(udid: str) -> None:
+    assert "udid" in reasons("devices", {"udid": udid, "platform": "IOS", "name": "Phone"})
+
+
+def test_device_status_defaults_to_enabled_and_is_validated() -> None:
+    checked = SpecProvider("devices").check({}, {"udid": "00008030-001A35E11A88802E", "platform": "IOS", "name": "P"})
+    assert checked.inputs["status"] == "ENABLED"
+    assert "status" in reasons("devices", {"udid": "00008030-001A35E11A88802E", "platform": "IOS", "name": "P", "status": "LOST"})
+
+
+# -- capabilities ----------------------------------------------------------------------------
+
+def test_capability_settings_are_normalized_with_defaults() -> None:
+    checked = SpecProvider("bundleIdCapabilities").check(
+        {}, {"bundle_id": "B1", "capability_type": "ICLOUD", "settings": [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6"}]}]}
+    )
+    assert checked.failures == []
+    assert checked.inputs["settings"] == [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6", "enabled": True}]}]
+
+
+@pytest.mark.parametrize("name", ["app_groups", "icloud_containers", "merchant_ids", "associated_domains"])
+def test_assignments_the_api_cannot_make_are_rejected_with_the_reason(name: str) -> None:
+    got = reasons("bundleIdCapabilities", {"bundle_id": "B1", "capability_type": "APP_GROUPS", name: ["x"]})
+    assert list(got) == [name]
+    assert "App Store Connect API" in got[name] or "entitlements" in got[name]
+
+
+def test_settings_read_back_keep_only_what_a_program_declares() -> None:
+    apple = [{
+        "key": "ICLOUD_VERSION", "name": "iCloud", "description": "...", "enabledByDefault": True,
+        "options": [{"key": "XCODE_6", "name": "Xcode 6", "enabled": True, "supportsWildcard": False},
+                    {"key": "XCODE_5", "enabled": False}],
+    }]
+    assert settings_as_declared(apple) == [
+        {"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6", "enabled": True}, {"key": "XCODE_5", "enabled": False}]}
+    ]
+    assert settings_as_declared(None) is None and settings_as_declared([]) is None
+
+
+# -- certificates ----------------------------------------------------------------------------
+
+def test_generated_key_and_csr_belong_together() -> None:
+    attributes, local = generate_key_and_csr({"certificate_type": "IOS_DEVELOPMENT", "csr_content": None})
+    csr = load_csr(attributes["csrContent"])
+    key = serialization.load_pem_private_key(local["private_key_pem"].encode(), password=None)
+    assert csr.is_signature_valid
+    assert csr.public_key().public_numbers() == key.public_key().public_numbers()  # type: ignore[union-attr]
+    assert key.key_size == 2048  # type: ignore[union-attr]
+
+
+def test_a_user_csr_means_no_key_is_generated() -> None:
+    assert generate_key_and_csr({"csr_content": "-----BEGIN CERTIFICATE REQUEST-----..."}) == ({}, {})
+
+
+def _issue(public_key: Any) -> x509.Certificate:
+    ca = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Apple Development: Test")])
+    return (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public_key)
+        .serial_number(x509.random_serial_number()).not_valid_before(NOW).not_valid_after(NOW + timedelta(days=365))
+        .sign(ca, hashes.SHA256())
+    )
+
+
+def test_p12_opens_with_its_password_and_holds_key_and_certificate() -> None:
+    _, local = generate_key_and_csr({"csr_content": None})
+    key = serialization.load_pem_private_key(local["private_key_pem"].encode(), password=None)
+    certificate = _issue(key.public_key())
+    content = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+    derived = certificate_files({"certificate_content": content, "name": "Apple Development: Test", **local})
+    assert derived["certificate_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    opened_key, opened_cert, _ = pkcs12.load_key_and_certificates(
+        base64.b64decode(derived["p12"]), derived["p12_password"].encode()
+    )
+    assert opened_cert == certificate
+    assert opened_key.private_numbers() == key.private_numbers()  # type: ignore[union-attr]
+    with pytest.raises(ValueError):
+        pkcs12.load_key_and_certificates(base64.b64decode(derived["p12"]), b"wrong")
+    # Re-deriving (a refresh) keeps the existing .p12 and password: no spurious diff.
+    again = certificate_files({"certificate_content": content, **local, **derived})
+    assert "p12" not in again and again["certificate_pem"] == derived["certificate_pem"]
+
+
+@pytest.mark.parametrize(
+    ("days_left", "renew_before_days", "renews"),
+    [(365, 30, False), (31, 30, False), (30, 30, True), (5, 30, True), (5, 0, False), (-1, 0, True), (100, None, False)],
+)
+def test_renewal_window(days_left: int, renew_before_days: int | None, renews: bool) -> None:
+    expiry = (NOW + timedelta(days=days_left)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    olds = {"expiration_date": expiry, "renew_before_days": renew_before_days}
+    assert renew_when_expiring(olds, NOW) == (["expiration_date"] if renews else [])
+
+
+def test_renewal_shows_in_diff_and_creates_before_revoking() -> None:
+    olds = {"certificate_type": "IOS_DEVELOPMENT", "csr_content": None, "renew_before_days": 30,
+            "expiration_date": (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()}
+    news = {"certificate_type": "IOS_DEVELOPMENT", "csr_content": None, "renew_before_days": 30}
+    result = SpecProvider("certificates").diff("C1", olds, news)
+    assert result.changes is True and result.replaces == ["expiration_date"]
+    assert not result.delete_before_replace
+
+
+def test_changing_only_renew_before_days_is_an_update_without_a_request() -> None:
+    olds = {"certificate_type": "IOS_DEVELOPMENT", "csr_content": None, "renew_before_days": 30,
+            "expiration_date": "2099-01-01T00:00:00.000+0000", "serial_number": "AB"}
+    news = {"certificate_type": "IOS_DEVELOPMENT", "csr_content": None, "renew_before_days": 60}
+    provider = SpecProvider("certificates")
+    diff = provider.diff("C1", olds, news)
+    assert diff.changes is True and diff.replaces == []
+    result = provider.update("C1", olds, news)  # no client configured: would raise if it sent a request
+    assert result.outs["renew_before_days"] == 60 and result.outs["serial_number"] == "AB"
+
+
+# -- profiles --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("state", "expires_in", "reason"),
+    [("ACTIVE", 100, []), ("INVALID", 100, ["profile_state"]), ("ACTIVE", -1, ["expiration_date"])],
+)
+def test_unusable_profiles_are_replaced(state: str, expires_in: int, reason: list[str]) -> None:
+    olds = {"profile_state": state, "expiration_date": (NOW + timedelta(days=expires_in)).isoformat()}
+    assert replace_unusable(olds, NOW) == reason
+
+
+def test_profile_replacement_deletes_first_because_names_are_unique() -> None:
+    base = {"name": "P", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": "B", "certificates": ["C1"], "devices": ["D1"]}
+    result = SpecProvider("profiles").diff("P1", {**base, "profile_state": "ACTIVE"}, {**base, "devices": ["D1", "D2"]})
+    assert result.replaces == ["devices"] and result.delete_before_replace is True
+    same_order = SpecProvider("profiles").diff("P1", {**base, "devices": ["D2", "D1"]}, {**base, "devices": ["D1", "D2"]})
+    assert same_order.changes is False
