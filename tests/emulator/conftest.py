@@ -74,3 +74,50 @@ def create_bundle_id(api: httpx.Client) -> Callable[..., dict[str, Any]]:
         return response.json()["data"]
 
     return create
+
+
+# -- signing types ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Any:
+    """One RSA 2048 key for the session's CSRs (generating one takes a while)."""
+    from .signing_support import new_rsa_key
+
+    return new_rsa_key()
+
+
+@pytest.fixture(scope="session")
+def csr(signing_key: Any) -> str:
+    from .signing_support import csr_for, pem
+
+    return pem(csr_for(signing_key))
+
+
+@pytest.fixture
+def create_device(api: httpx.Client) -> Callable[..., dict[str, Any]]:
+    """POST a device and return its resource object."""
+    from .signing_support import create, created
+
+    counter = iter(range(1, 10_000))
+
+    def make(udid: str | None = None, platform: str = "IOS", name: str | None = None) -> dict[str, Any]:
+        n = next(counter)
+        return created(create(api, "devices", {
+            "udid": udid or f"00008030-{n:016X}",
+            "platform": platform,
+            "name": name or f"Device {n}",
+        }))
+
+    return make
+
+
+@pytest.fixture
+def create_certificate(api: httpx.Client, csr: str) -> Callable[..., dict[str, Any]]:
+    """POST a certificate from the session CSR and return its resource object."""
+    from .signing_support import create, created
+
+    def make(certificate_type: str = "IOS_DEVELOPMENT") -> dict[str, Any]:
+        return created(create(api, "certificates", {"certificateType": certificate_type, "csrContent": csr}))
+
+    return make

@@ -6,7 +6,8 @@ log the request (method, path, query, status — never headers or tokens). Every
 errors included, carries ``X-Rate-Limit`` and ``Content-Type: application/json``.
 
 ``/_emulator/...`` is the admin API (not Apple's, no auth): health, out-of-band object
-changes (drift), the request log and a reset. See :class:`AdminApi`.
+changes (drift), certificate revocation, the emulator's CA, the request log and a reset.
+See :class:`AdminApi`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from .routes import Api, Registry, Request, ResourceType, Response
-from .rules import CREATE, UPDATE, Context
+from .rules import ADMIN_CREATE, ADMIN_UPDATE, Context
+from .signing import Authority
 from .store import (
     DB_FILENAME,
     ApiError,
@@ -191,11 +193,14 @@ class AdminApi:
     """``/_emulator`` endpoints: out-of-band state changes for tests and demos (no auth).
 
     ``GET /health``; ``GET|POST /objects/{type}``; ``GET|PATCH|DELETE /objects/{type}/{id}``;
-    ``GET|DELETE /requests``; ``POST /reset``. Object bodies are
-    ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}`` (a JSON
-    array of them creates several in one transaction). Attributes are stored as given
-    (unknown enum values included, to imitate Apple returning new values); computed ones
-    are filled by the type's rules and natural keys must stay unique.
+    ``POST /certificates/{id}/revoke``; ``GET /ca``; ``GET|DELETE /requests``; ``POST /reset``.
+    Object bodies are ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}``
+    (a JSON array of them creates several in one transaction). Attributes are stored as given
+    (unknown enum values and hidden attributes such as a capability's ``enabled`` included, to
+    imitate Apple returning new values and the web UI changing things); computed ones are
+    filled by the type's rules, unique keys must stay unique, and deletes run the type's
+    cascade (revoking a certificate invalidates its profiles). Objects are shown with their
+    hidden attributes.
     """
 
     def __init__(self, emulator: EmulatorApp) -> None:
@@ -228,6 +233,11 @@ class AdminApi:
             self.store.reset()
             self.emulator.rate_limiter.reset()
             return Response(200, {"ok": True})
+        if route == ("GET", "ca") and len(parts) == 1:
+            authority = self.emulator.ctx.ca
+            return Response(200, {"certificate": authority.certificate_pem, "subject": authority.certificate.subject.rfc4514_string()})
+        if method == "POST" and len(parts) == 3 and parts[0] == "certificates" and parts[2] == "revoke":
+            return self._revoke(parts[1])
         if parts[:1] == ["objects"] and len(parts) in (2, 3):
             return self._objects(method, parts[1], parts[2] if len(parts) == 3 else None, base_url, body)
         raise _admin_error(404, "NOT_FOUND", f"No admin endpoint {method} {path}")
@@ -242,7 +252,7 @@ class AdminApi:
     def _objects(self, method: str, rest_type: str, object_id: str | None, base: str, body: bytes) -> Response:
         rt = self._type(rest_type)
         if object_id is None and method == "GET":
-            return Response(200, {"data": [self.api.render(o, base) for o in self.store.all_of(rest_type)]})
+            return Response(200, {"data": [self.api.render(o, base, admin=True) for o in self.store.all_of(rest_type)]})
         if object_id is None and method == "POST":
             payload = self._json(body)
             many = isinstance(payload, list)
@@ -252,25 +262,34 @@ class AdminApi:
                     given_id, attributes, relationships = self._parts(item, creating=True)
                     if given_id is not None and self.store.get(rest_type, given_id) is not None:
                         raise _admin_error(409, "CONFLICT", f"A '{rest_type}' object with id '{given_id}' already exists")
-                    created.append(self.api.insert(rt, given_id, attributes, relationships, operation=CREATE))
-            rendered = [self.api.render(o, base) for o in created]
+                    created.append(self.api.insert(rt, given_id, attributes, relationships, operation=ADMIN_CREATE))
+            rendered = [self.api.render(o, base, admin=True) for o in created]
             return Response(201, {"data": rendered if many else rendered[0]})
         if object_id is not None:
             if method == "GET":
-                return Response(200, {"data": self.api.render(self._get(rest_type, object_id), base)})
+                return Response(200, {"data": self.api.render(self._get(rest_type, object_id), base, admin=True)})
             if method == "PATCH":
                 payload = self._json(body)
                 _, attributes, relationships = self._parts(payload, creating=False)
                 with self.store.transaction():
-                    obj = self.api.change(rt, self._get(rest_type, object_id), attributes, relationships, operation=UPDATE)
-                return Response(200, {"data": self.api.render(obj, base)})
+                    old = self._get(rest_type, object_id)
+                    obj = self.api.change(rt, old, attributes, relationships, operation=ADMIN_UPDATE)
+                return Response(200, {"data": self.api.render(obj, base, admin=True)})
             if method == "DELETE":
                 with self.store.transaction():
-                    obj = self._get(rest_type, object_id)
-                    self.store.delete(rest_type, object_id)
-                    rt.rules.after_delete(self.api.ctx, obj)
+                    self.api.remove(rt, self._get(rest_type, object_id))
                 return Response(204, None)
         raise _admin_error(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here")
+
+    def _revoke(self, certificate_id: str) -> Response:
+        """Revoke a certificate out of band, as the web UI does: the same rule as the API's
+        DELETE. Answers the profiles it invalidated."""
+        rt = self._type("certificates")
+        with self.store.transaction():
+            before = {p.id for p in self.store.all_of("profiles") if p.attributes.get("profileState") == "INVALID"}
+            self.api.remove(rt, self._get("certificates", certificate_id))
+            after = {p.id for p in self.store.all_of("profiles") if p.attributes.get("profileState") == "INVALID"}
+        return Response(200, {"revoked": certificate_id, "invalidatedProfiles": sorted(after - before)})
 
     def _get(self, rest_type: str, object_id: str) -> StoredObject:
         obj = self.store.get(rest_type, object_id)
@@ -329,10 +348,13 @@ class EmulatorApp:
         rate_limit: int = 3600,
         clock: Callable[[], float] = time.time,
         access_log: Callable[[str], None] | None = None,
+        authority: Authority | None = None,
     ) -> None:
         self.store = store
         self.credentials = credentials
-        self.ctx = Context(store=store, team_id=credentials.team_id, clock=clock)
+        if authority is None:
+            authority = Authority.load_or_create(store, datetime.fromtimestamp(clock(), timezone.utc))
+        self.ctx = Context(store=store, team_id=credentials.team_id, clock=clock, authority=authority)
         self.api = Api(self.ctx, registry)
         self.verifier = TokenVerifier(credentials, clock)
         self.rate_limiter = RateLimiter(rate_limit, clock)
@@ -469,8 +491,19 @@ class Emulator:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.state_dir / DB_FILENAME)
         self.credentials = self.store.credentials(self.state_dir)
+        # The CA that issues certificates and signs profiles: made on first start, kept in the
+        # state, its certificate mirrored to emulator-ca.pem.
+        self.authority = Authority.load_or_create(
+            self.store, datetime.fromtimestamp(clock(), timezone.utc), state_dir=self.state_dir
+        )
         self.app = EmulatorApp(
-            self.store, self.credentials, Registry(specs), rate_limit=rate_limit, clock=clock, access_log=access_log
+            self.store,
+            self.credentials,
+            Registry(specs),
+            rate_limit=rate_limit,
+            clock=clock,
+            access_log=access_log,
+            authority=self.authority,
         )
 
     @property

@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..spec import UPDATABLE, WRITE_ONLY, FieldSpec, ResourceSpec, is_optional
+from ..spec import WRITE_ONLY, FieldSpec, ResourceSpec, is_optional
 from .rules import (
     CREATE,
     DEFAULT_RULES,
@@ -139,8 +139,10 @@ class ResourceType:
     path: str
     rules: TypeRules
     spec: ResourceSpec | None = None
-    attributes: tuple[str, ...] = ()  # rendered attributes, in spec order
+    attributes: tuple[str, ...] = ()  # rendered attributes, in spec order (then the rules' extras)
     declared: frozenset[str] = frozenset()  # every attribute name the type knows
+    hidden: frozenset[str] = frozenset()  # stored, shown by the admin API only
+    write_only: frozenset[str] = frozenset()  # accepted on POST, handed to the rules, never stored
     create_attributes: frozenset[str] = frozenset()
     update_attributes: frozenset[str] = frozenset()
     required_attributes: tuple[str, ...] = ()
@@ -165,22 +167,30 @@ class ResourceType:
             relations[rel.name] = Relation(rel.name, rel.related_type, rel.to_many, stored(rel.name))
         for relation in rules.relations:
             relations[relation.name] = relation
-        extra = tuple(rules.create_extra_attributes)
+        create_extra = frozenset(rules.create_extra_attributes)
+        update_extra = frozenset(rules.update_extra_attributes)
         attribute_filters = {f.wire for f in attrs} | {"id"}
+        required = [f.wire for f in attrs if f.required and f.sent_on_create]
+        required += [w for w in rules.required_on_create if w not in required]
+        rendered = [f.wire for f in attrs if not f.has(WRITE_ONLY)]  # write-only: never read back
+        rendered += [w for w in rules.extra_attributes if w not in rendered]
         return cls(
             rest_type=spec.rest_type,
             path=spec.path,
             rules=rules,
             spec=spec,
-            attributes=tuple(f.wire for f in attrs if not f.has(WRITE_ONLY)),  # write-only: never read back
-            declared=frozenset(f.wire for f in attrs) | frozenset(extra),
-            create_attributes=frozenset(f.wire for f in attrs if f.sent_on_create) | frozenset(extra),
-            update_attributes=frozenset(f.wire for f in attrs if f.has(UPDATABLE)),
-            required_attributes=tuple(f.wire for f in attrs if f.required and f.sent_on_create),
+            attributes=tuple(rendered),
+            declared=frozenset(f.wire for f in attrs) | frozenset(rendered) | create_extra | update_extra
+            | rules.hidden_attributes,
+            hidden=rules.hidden_attributes,
+            write_only=frozenset(f.wire for f in attrs if f.has(WRITE_ONLY)),
+            create_attributes=frozenset(f.wire for f in attrs if f.sent_on_create) | create_extra,
+            update_attributes=frozenset(f.wire for f in attrs if f.sent_on_update) | update_extra,
+            required_attributes=tuple(required),
             fields_by_wire={f.wire: f for f in spec.fields},
             relations=relations,
             create_relationships=frozenset(f.relationship.name for f in rels if f.sent_on_create and f.relationship),
-            update_relationships=frozenset(f.relationship.name for f in rels if f.has(UPDATABLE) and f.relationship),
+            update_relationships=frozenset(f.relationship.name for f in rels if f.sent_on_update and f.relationship),
             required_relationships=tuple(
                 f.relationship.name for f in rels if f.required and f.sent_on_create and f.relationship
             ),
@@ -196,6 +206,7 @@ class ResourceType:
             path=f"/v1/{rest_type}",
             rules=rules,
             relations={r.name: r for r in rules.relations},
+            hidden=rules.hidden_attributes,
         )
 
     @property
@@ -408,6 +419,8 @@ class _Order:
 
 
 _CREATION_ORDER = _Order([], "")
+# Random ids are redrawn on a clash; this many clashes in a row means new_id is not random.
+_MAX_ID_DRAWS = 100
 
 
 # --------------------------------------------------------------------------------------
@@ -543,20 +556,28 @@ class Api:
         base: str,
         fields: Mapping[str, frozenset[str]] | None = None,
         linkages: Mapping[str, tuple[list[str], int]] | None = None,
+        *,
+        admin: bool = False,
     ) -> dict[str, Any]:
         """An Apple-shaped resource object. ``linkages`` (name → (ids, limit)) adds ``data``
-        to included relationships."""
+        to included relationships; the type's ``linkage_in_resource`` ones always carry it.
+        ``admin`` adds the hidden attributes (the admin API's view)."""
         rt = self.registry.types.get(obj.type) or ResourceType.bare(obj.type, rules_for(obj.type))
         wanted = (fields or {}).get(obj.type)
         self_url = self._self_url(base, rt, obj.id)
         attributes: dict[str, Any] = {wire: obj.attributes.get(wire) for wire in rt.attributes}
         # Extra stored attributes (seeded out of band) are shown too: Apple adds fields over time.
         for wire, value in obj.attributes.items():
-            if wire not in attributes and wire not in rt.declared:
+            if wire not in attributes and (wire not in rt.declared or (admin and wire in rt.hidden)):
                 attributes[wire] = value
         if wanted is not None:
             attributes = {k: v for k, v in attributes.items() if k in wanted}
         names = list(rt.relations) if rt.served else list(dict.fromkeys([*rt.relations, *obj.relationships]))
+        shown: dict[str, tuple[list[str], int | None]] = dict(linkages or {})
+        for name in rt.rules.linkage_in_resource:
+            if name not in shown and name in rt.relations and (wanted is None or name in wanted):
+                # Apple quirk: always-present linkages carry paging {total: 0, limit: 2^31-1}.
+                shown[name] = ([o.id for o in self._resolve(rt, rt.relations[name], obj)], None)
         relationships: dict[str, Any] = {}
         for name in names:
             if wanted is not None and name not in wanted:
@@ -566,10 +587,13 @@ class Api:
             member: dict[str, Any] = {}
             if relation is None or rt.has_endpoints(name):
                 member["links"] = {"self": f"{self_url}/relationships/{name}", "related": f"{self_url}/{name}"}
-            if linkages is not None and name in linkages:
-                ids, limit = linkages[name]
+            if name in shown:
+                ids, limit = shown[name]
                 related_type = relation.related_type if relation else name
-                if to_many:
+                if to_many and limit is None:
+                    member["data"] = [{"type": related_type, "id": i} for i in ids]
+                    member["meta"] = {"paging": {"total": 0, "limit": UNBOUNDED_LIMIT}}
+                elif to_many:
                     member["data"] = [{"type": related_type, "id": i} for i in ids[:limit]]
                     member["meta"] = {"paging": {"total": len(ids), "limit": limit}}
                 else:
@@ -586,8 +610,10 @@ class Api:
         return resource
 
     def _resolve(self, rt: ResourceType, relation: Relation, obj: StoredObject) -> list[StoredObject]:
-        """The related objects that exist, in creation order."""
-        return self.store.get_many(relation.related_type, relation.resolve(self.ctx, obj))
+        """The related objects that exist and the API shows, in creation order."""
+        related = self.registry.types.get(relation.related_type)
+        visible = related.rules.visible if related else rules_for(relation.related_type).visible
+        return [o for o in self.store.get_many(relation.related_type, relation.resolve(self.ctx, obj)) if visible(o)]
 
     def _render_with_includes(
         self, rt: ResourceType, objects: list[StoredObject], base: str, query: Query
@@ -611,12 +637,13 @@ class Api:
 
     def _load(self, rt: ResourceType, object_id: str, source: dict[str, str]) -> StoredObject:
         obj = self.store.get(rt.rest_type, object_id)
-        if obj is None:
+        if obj is None or not rt.rules.visible(obj):
             raise ApiError(not_found(rt.rest_type, object_id, source))
         return obj
 
     def _list(self, req: Request, rt: ResourceType, query: Query) -> Response:
-        items = [o for o in self.store.all_of(rt.rest_type) if self._matches(rt, o, query.filters)]
+        visible = rt.rules.visible
+        items = [o for o in self.store.all_of(rt.rest_type) if visible(o) and self._matches(rt, o, query.filters)]
         limit = query.limit or DEFAULT_LIMIT
         page, next_cursor = _Order(query.sort, query.sort_raw).page(items, limit, query.cursor)
         data, included = self._render_with_includes(rt, page, req.base_url, query)
@@ -697,9 +724,7 @@ class Api:
 
     def _delete(self, rt: ResourceType, object_id: str) -> Response:
         with self.store.transaction():
-            obj = self._load(rt, object_id, {"parameter": "id"})
-            self.store.delete(rt.rest_type, object_id)
-            rt.rules.after_delete(self.ctx, obj)
+            self.remove(rt, self._load(rt, object_id, {"parameter": "id"}))
         return Response(204, None)
 
     def _related(
@@ -759,7 +784,11 @@ class Api:
         return accepted
 
     def _check_value(self, rt: ResourceType, wire: str, value: Any) -> ErrorItem | None:
-        """Type, enum and the spec's own checks for one attribute value."""
+        """Type, enum and the spec's own checks for one attribute value (or the rules' check
+        for it, in Apple's words, instead)."""
+        own = rt.rules.attribute_checks.get(wire)
+        if own is not None:
+            return own(value)
         if value is None:
             return None if rt.nullable(wire) else attribute_invalid(wire, f"The attribute '{wire}' can not be null")
         allowed = rt.enum_values(wire)
@@ -825,7 +854,7 @@ class Api:
             errors.extend(
                 relationship_required(n)
                 for n in rt.required_relationships
-                if n not in given or (n in accepted and accepted[n] is None)
+                if n not in given or (n in accepted and accepted[n] in (None, []))
             )
         return accepted
 
@@ -840,17 +869,39 @@ class Api:
         *,
         operation: str,
     ) -> StoredObject:
-        """Create an object: computed attributes, id, uniqueness, rules. Call in a transaction."""
+        """Create an object: computed attributes, id, uniqueness, rules. Call in a transaction.
+
+        Write-only attributes (a CSR) reach the ``computed`` hook and are not stored. When the
+        rules make ids deterministic (capabilities), an id in use by a visible object is the
+        rules' ``id_taken`` error and one held by an invisible object is replaced.
+        """
         values = {wire: None for wire in rt.attributes}
         values.update(attributes)
         values.update(rt.rules.computed(self.ctx, attributes, relationships))
+        for wire in rt.write_only:
+            values.pop(wire, None)
         if object_id is None:
             object_id = rt.rules.new_id(self.ctx, values, relationships)
-            while self.store.get(rt.rest_type, object_id) is not None:
-                object_id = rt.rules.new_id(self.ctx, values, relationships)
+            taken = rt.rules.id_taken
+            draws = 0
+            while (existing := self.store.get(rt.rest_type, object_id)) is not None:
+                if taken is None:
+                    draws += 1
+                    if draws > _MAX_ID_DRAWS:  # a deterministic new_id needs an id_taken rule
+                        raise RuntimeError(f"no free id for a new '{rt.rest_type}' object after {draws} draws")
+                    object_id = rt.rules.new_id(self.ctx, values, relationships)
+                elif rt.rules.visible(existing):
+                    raise ApiError(taken(self.ctx, existing))
+                else:
+                    self.store.delete(rt.rest_type, object_id)
         obj = StoredObject(rt.rest_type, object_id, values, dict(relationships))
         self._check_rules(rt, operation, obj, None)
         return self.store.insert(obj)
+
+    def remove(self, rt: ResourceType, obj: StoredObject) -> None:
+        """Delete an object and run the type's cascade (revocation…). Call in a transaction."""
+        self.store.delete(rt.rest_type, obj.id)
+        rt.rules.after_delete(self.ctx, obj)
 
     def change(
         self,
@@ -875,25 +926,23 @@ class Api:
             raise ApiError(*errors)
 
     def _uniqueness(self, rt: ResourceType, obj: StoredObject) -> list[ErrorItem]:
-        key = rt.natural_key
-        if key is None or key.natural_key is None:
+        """The spec's natural key stays unique (compared the spec's way: UDIDs ignore case)."""
+        if rt.natural_key is None or rt.natural_key.natural_key is None:
             return []
-        value = obj.attributes.get(key.wire)
+        wire, matches = rt.natural_key.wire, rt.natural_key.natural_key.matches
+        value = obj.attributes.get(wire)
         if not isinstance(value, str):
             return []
-        for other in self.store.find_by_attribute(rt.rest_type, key.wire, value):
-            theirs = other.attributes.get(key.wire)
+        for other in self.store.find_by_attribute(rt.rest_type, wire, value):
+            theirs = other.attributes.get(wire)
             if (
                 other.id != obj.id
                 and isinstance(theirs, str)
-                and key.natural_key.matches(theirs, value)
+                and matches(theirs, value)
                 and rt.rules.same_scope(other, obj)
             ):
-                describe = rt.rules.duplicate_detail
-                detail = (
-                    describe(key.wire, value)
-                    if describe
-                    else f"A {rt.rest_type} resource with {key.wire} '{value}' already exists."
-                )
-                return [attribute_invalid(key.wire, detail)]
+                duplicate = rt.rules.duplicate_error
+                if duplicate is not None:
+                    return [duplicate(wire, value)]
+                return [attribute_invalid(wire, f"A {rt.rest_type} resource with {wire} '{value}' already exists.")]
         return []

@@ -4,23 +4,58 @@ Everything a spec already says (attributes, which are writable when, required-ne
 values, filters, natural key) is turned into routes generically by :mod:`.routes`. What a
 spec cannot say lives here, one :class:`TypeRules` per type:
 
-- which operations exist (devices have no DELETE, profiles no PATCH);
+- which operations exist (devices have no DELETE, profiles no PATCH, capabilities no GET);
 - response-only relationships and how to resolve them (a bundle ID's ``profiles`` are the
-  profiles pointing at it);
-- computed attributes filled in on create (``bundleIds.seedId`` is the team id);
+  profiles pointing at it), and which relationships always carry their linkage;
+- computed attributes filled in on create (``bundleIds.seedId`` is the team id, a
+  certificate is issued from its CSR, a profile's payload is signed);
 - filter semantics that are not equality (``filter[identifier]`` is a prefix match);
-- how ids look, uniqueness messages, extra validation, and cascades on delete.
+- how ids look, uniqueness and its messages, hidden state (a capability's enabled flag),
+  extra validation (the distribution-certificate limit), and cascades on delete (revoking a
+  certificate invalidates the profiles that use it).
 
-A type without an entry gets :data:`DEFAULT_RULES` (all operations, no extras).
+A type without an entry gets :data:`DEFAULT_RULES` (all operations, no extras). The
+cryptography lives in :mod:`.signing`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from .store import ErrorItem, Store, StoredObject, random_code
+from .signing import (
+    PROFILE_VALIDITY,
+    TEAM_NAME,
+    Authority,
+    CsrError,
+    ProfilePayload,
+    apple_timestamp,
+    certificate_kind,
+    der_base64,
+    load_csr,
+    parse_timestamp,
+    profile_content,
+    serial_hex,
+    throwaway_public_key,
+)
+from .store import (
+    ApiError,
+    ErrorItem,
+    Store,
+    StoredObject,
+    attribute_invalid,
+    attribute_type,
+    entity_error,
+    random_code,
+    relationship_invalid,
+    relationship_required,
+)
 
 LIST = "list"
 CREATE = "create"
@@ -28,15 +63,30 @@ READ = "read"
 UPDATE = "update"
 DELETE = "delete"
 ALL_OPERATIONS: frozenset[str] = frozenset({LIST, CREATE, READ, UPDATE, DELETE})
+# Writes through the admin API (out of band). ``validate`` hooks see these instead of
+# CREATE/UPDATE: Apple's request rules (what a POST must carry) apply to API writes only,
+# invariants (uniqueness) to both.
+ADMIN_CREATE = "admin-create"
+ADMIN_UPDATE = "admin-update"
 
 
 @dataclass(frozen=True)
 class Context:
-    """What hooks may use: the store, the emulated team, and the clock."""
+    """What hooks may use: the store, the emulated team, the clock and the CA."""
 
     store: Store
     team_id: str
     clock: Callable[[], float] = time.time
+    authority: Authority | None = None
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
+
+    @property
+    def ca(self) -> Authority:
+        if self.authority is None:
+            raise RuntimeError("this emulator context has no certification authority")
+        return self.authority
 
 
 Resolver = Callable[[Context, StoredObject], list[str]]
@@ -122,6 +172,13 @@ def _same_scope(a: StoredObject, b: StoredObject) -> bool:
     return True
 
 
+def _always(obj: StoredObject) -> bool:
+    return True
+
+
+AttributeCheck = Callable[[Any], "ErrorItem | None"]
+
+
 @dataclass(frozen=True)
 class TypeRules:
     """Per-type hooks. Every field has a neutral default."""
@@ -131,26 +188,60 @@ class TypeRules:
     relations: tuple[Relation, ...] = ()
     # Relationship names that have GET …/{id}/<rel> and …/relationships/<rel> (None: all).
     relation_endpoints: frozenset[str] | None = None
+    # Relationships whose `data` linkage every resource object carries, not only with
+    # `include=` (profiles, as recorded from the live API).
+    linkage_in_resource: frozenset[str] = frozenset()
     # Attributes Apple's CreateRequest accepts although the spec does not send them.
     create_extra_attributes: tuple[str, ...] = ()
+    # Attributes Apple's UpdateRequest accepts although the spec does not send them.
+    update_extra_attributes: tuple[str, ...] = ()
+    # Attributes Apple's resource shows although the spec does not model them (rendered
+    # after the spec's own).
+    extra_attributes: tuple[str, ...] = ()
+    # Attributes Apple requires on POST although the spec makes them optional (the provider
+    # may fill them itself, e.g. a generated CSR).
+    required_on_create: tuple[str, ...] = ()
+    # Stored state Apple never shows (a capability's enabled flag): only the admin API
+    # reads and writes it.
+    hidden_attributes: frozenset[str] = frozenset()
+    # Apple's own validation of one attribute, in Apple's words, replacing the spec's checks
+    # (which address Pulumi users) for that attribute.
+    attribute_checks: Mapping[str, AttributeCheck] = field(default_factory=dict)
+    # Whether the API shows an object at all: others answer 404 and are left out of every
+    # listing (a disabled capability). The admin API sees everything.
+    visible: Callable[[StoredObject], bool] = _always
     # filter[<wire>] semantics other than exact equality.
     filter_matchers: Mapping[str, Matcher] = field(default_factory=dict)
     # `sort` keys (without '-'); None: the spec's filters that are attributes, plus id.
     sort_fields: tuple[str, ...] | None = None
     new_id: Callable[[Context, Mapping[str, Any], Mapping[str, Any]], str] = _default_new_id
+    # For types whose new_id is deterministic: the error when that id belongs to a visible
+    # object (an invisible one is replaced). None: ids are random and simply redrawn.
+    id_taken: Callable[[Context, StoredObject], ErrorItem] | None = None
     # Values for computed attributes on create, given the request's (or the admin API's)
-    # attributes; honour a given value where Apple accepts one (bundleIds.seedId).
+    # attributes; honour a given value where Apple accepts one (bundleIds.seedId) and the
+    # admin API's seeded values.
     computed: Callable[[Context, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] = _no_computed
-    # Natural-key uniqueness: which objects compete, and what Apple says on a clash.
+    # Natural-key uniqueness: which objects compete, and what Apple answers on a clash
+    # (wire, value); None: a generic ENTITY_ERROR.ATTRIBUTE.INVALID.
     same_scope: Callable[[StoredObject, StoredObject], bool] = _same_scope
-    duplicate_detail: Callable[[str, str], str] | None = None
-    # Extra validation on create/update (return the errors; empty means fine).
+    duplicate_error: Callable[[str, str], ErrorItem] | None = None
+    # Extra validation on create/update (return the errors; empty means fine). `operation` is
+    # CREATE/UPDATE for API writes, ADMIN_CREATE/ADMIN_UPDATE for the admin API's.
     validate: Callable[[Context, str, StoredObject, StoredObject | None], list[ErrorItem]] = _no_checks
-    # Side effects after a DELETE (inside the same transaction).
+    # Side effects after a DELETE, from the API or the admin API (same transaction).
     after_delete: Callable[[Context, StoredObject], None] = _nothing
 
 
 DEFAULT_RULES = TypeRules()
+
+
+def _ids(value: Any) -> list[str]:
+    """Relationship ids as stored: a to-one id, a list of ids, or nothing."""
+    if value is None:
+        return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else [value] if isinstance(value, str) else []
+
 
 # --------------------------------------------------------------------------------------
 # bundleIds
@@ -164,10 +255,11 @@ def _bundle_id_computed(ctx: Context, attributes: Mapping[str, Any], relationshi
 
 
 def _bundle_id_after_delete(ctx: Context, obj: StoredObject) -> None:
-    # Capabilities belong to their bundle ID and disappear with it.
-    for capability in ctx.store.all_of("bundleIdCapabilities"):
-        if capability.relationships.get("bundleId") == obj.id:
-            ctx.store.delete("bundleIdCapabilities", capability.id)
+    # Capabilities (enabled or not) and profiles belong to their bundle ID and go with it.
+    for rest_type in ("bundleIdCapabilities", "profiles"):
+        for child in ctx.store.all_of(rest_type):
+            if child.relationships.get("bundleId") == obj.id:
+                ctx.store.delete(rest_type, child.id)
 
 
 BUNDLE_ID_RULES = TypeRules(
@@ -182,19 +274,375 @@ BUNDLE_ID_RULES = TypeRules(
     filter_matchers={"identifier": prefix},
     computed=_bundle_id_computed,
     # Apple's wording (409 ENTITY_ERROR.ATTRIBUTE.INVALID) for an identifier already taken.
-    duplicate_detail=lambda wire, value: (
-        f"An App ID with Identifier '{value}' is not available. Please enter a different string."
+    duplicate_error=lambda wire, value: attribute_invalid(
+        wire, f"An App ID with Identifier '{value}' is not available. Please enter a different string."
     ),
     after_delete=_bundle_id_after_delete,
 )
 
+# --------------------------------------------------------------------------------------
+# bundleIdCapabilities
+# --------------------------------------------------------------------------------------
+# No GET of their own: they are listed through their bundle ID, which shows only enabled
+# ones. The hidden `enabled` flag lets the admin API disable one out of band (as the web UI
+# can); the API then treats it as absent: 404 on PATCH/DELETE, and a POST enables it again.
+
+CAPABILITY_ENABLED = "enabled"
+
+
+def capability_enabled(obj: StoredObject) -> bool:
+    return obj.attributes.get(CAPABILITY_ENABLED) is not False
+
+
+def _capability_id(ctx: Context, attributes: Mapping[str, Any], relationships: Mapping[str, Any]) -> str:
+    # Apple's ids are `<bundleIdId>_<CAPABILITY_TYPE>` (seen live in 2026; older recordings
+    # also carry a `_<PLATFORM>` suffix).
+    bundle_id, capability_type = relationships.get("bundleId"), attributes.get("capabilityType")
+    if isinstance(bundle_id, str) and isinstance(capability_type, str):
+        return f"{bundle_id}_{capability_type}"
+    return random_code(10)
+
+
+def _capability_computed(ctx: Context, attributes: Mapping[str, Any], relationships: Mapping[str, Any]) -> dict[str, Any]:
+    return {CAPABILITY_ENABLED: attributes.get(CAPABILITY_ENABLED) is not False}
+
+
+def _capability_taken(ctx: Context, existing: StoredObject) -> ErrorItem:
+    capability_type = existing.attributes.get("capabilityType")
+    return entity_error(
+        f"The capability '{capability_type}' is already enabled for the bundle ID "
+        f"'{existing.relationships.get('bundleId')}'.",
+        "/data/attributes/capabilityType",
+    )
+
+
+CAPABILITY_RULES = TypeRules(
+    operations=frozenset({CREATE, UPDATE, DELETE}),
+    relation_endpoints=frozenset(),  # Apple has no GET …/bundleIdCapabilities/{id}/bundleId
+    linkage_in_resource=frozenset({"bundleId"}),
+    hidden_attributes=frozenset({CAPABILITY_ENABLED}),
+    visible=capability_enabled,
+    new_id=_capability_id,
+    id_taken=_capability_taken,
+    computed=_capability_computed,
+)
+
+# --------------------------------------------------------------------------------------
+# devices
+# --------------------------------------------------------------------------------------
+
+# What `model` says for a newly registered device of each class (Apple fills in the model it
+# knows for the UDID; the emulator knows none, so it picks a plausible one).
+DEVICE_MODELS: dict[str, str] = {
+    "IPHONE": "iPhone 15",
+    "IPAD": "iPad (10th generation)",
+    "IPOD": "iPod touch (7th generation)",
+    "APPLE_TV": "Apple TV 4K (3rd generation)",
+    "APPLE_WATCH": "Apple Watch Series 9",
+    "APPLE_VISION_PRO": "Apple Vision Pro",
+    "MAC": "MacBook Pro (14-inch, M3, 2023)",
+}
+
+
+def casefold(stored_value: Any, wanted: str) -> bool:
+    return isinstance(stored_value, str) and stored_value.casefold() == wanted.casefold()
+
+
+def _device_computed(ctx: Context, attributes: Mapping[str, Any], relationships: Mapping[str, Any]) -> dict[str, Any]:
+    # Apple files everything but Macs under IPHONE until it learns better; the admin API
+    # may seed any class (an Apple TV is platform IOS, class APPLE_TV).
+    device_class = attributes.get("deviceClass") or ("MAC" if attributes.get("platform") == "MAC_OS" else "IPHONE")
+    return {
+        "deviceClass": device_class,
+        "model": attributes["model"] if "model" in attributes else DEVICE_MODELS.get(str(device_class)),
+        "status": attributes.get("status") or "ENABLED",
+        "addedDate": attributes.get("addedDate") or apple_timestamp(ctx.now()),
+    }
+
+
+DEVICE_RULES = TypeRules(
+    operations=frozenset({LIST, CREATE, READ, UPDATE}),  # no DELETE: disable instead
+    filter_matchers={"udid": casefold},
+    computed=_device_computed,
+    # Apple's 409 for a UDID registered already (enabled or disabled), as quoted in fastlane
+    # issues #17426 and #20551; the pointer is the emulator's addition.
+    duplicate_error=lambda wire, value: entity_error(
+        f"A device with number '{value}' already exists on this team.", f"/data/attributes/{wire}"
+    ),
+)
+
+# --------------------------------------------------------------------------------------
+# certificates
+# --------------------------------------------------------------------------------------
+
+# Apple caps the valid certificates a team holds of each of these types.
+DISTRIBUTION_CERTIFICATE_LIMIT = 3
+LIMITED_CERTIFICATE_TYPES: frozenset[str] = frozenset({
+    "IOS_DISTRIBUTION",
+    "DISTRIBUTION",
+    "MAC_APP_DISTRIBUTION",
+    "MAC_INSTALLER_DISTRIBUTION",
+    "DEVELOPER_ID_APPLICATION",
+    "DEVELOPER_ID_APPLICATION_G2",
+})
+
+
+def certificate_valid(obj: StoredObject, now: datetime) -> bool:
+    """Not expired (an unreadable expiry counts as valid)."""
+    expiry = parse_timestamp(obj.attributes.get("expirationDate"))
+    return expiry is None or expiry > now
+
+
+def _csr_check(value: Any) -> ErrorItem | None:
+    try:
+        load_csr(value)
+    except CsrError as exc:
+        return attribute_invalid("csrContent", f"Invalid CSR content: {exc}")
+    return None
+
+
+def _boolean(wire: str) -> AttributeCheck:
+    def check(value: Any) -> ErrorItem | None:
+        if value is None or isinstance(value, bool):
+            return None
+        return attribute_type(wire, f"'{value}' is not a valid value for the attribute '{wire}': expected a boolean")
+
+    return check
+
+
+def _certificate_computed(ctx: Context, attributes: Mapping[str, Any], relationships: Mapping[str, Any]) -> dict[str, Any]:
+    kind = certificate_kind(attributes.get("certificateType"))
+    values: dict[str, Any] = {
+        "name": attributes.get("name") or f"{kind.label}: {TEAM_NAME}",
+        "displayName": attributes.get("displayName") or TEAM_NAME,
+        "platform": attributes["platform"] if "platform" in attributes else kind.platform,
+        "activated": attributes["activated"] if "activated" in attributes else True,
+    }
+    if attributes.get("certificateContent"):  # seeded out of band with its content: keep it
+        return {
+            **values,
+            "serialNumber": attributes.get("serialNumber") or f"{secrets.randbits(64):016X}",
+            "expirationDate": attributes.get("expirationDate"),
+            "certificateContent": attributes["certificateContent"],
+        }
+    if attributes.get("csrContent") is not None:
+        try:
+            public_key = load_csr(attributes["csrContent"]).public_key()
+        except CsrError as exc:
+            raise ApiError(attribute_invalid("csrContent", f"Invalid CSR content: {exc}")) from None
+    else:  # the admin API seeding a certificate without a CSR
+        public_key = throwaway_public_key()
+    certificate = ctx.ca.issue(
+        public_key,
+        str(attributes.get("certificateType")),
+        ctx.team_id,
+        ctx.now(),
+        expires=parse_timestamp(attributes.get("expirationDate")),
+    )
+    return {
+        **values,
+        "serialNumber": serial_hex(certificate),
+        "expirationDate": attributes.get("expirationDate") or apple_timestamp(certificate.not_valid_after_utc),
+        "certificateContent": der_base64(certificate),
+    }
+
+
+def _certificate_validate(ctx: Context, operation: str, new: StoredObject, old: StoredObject | None) -> list[ErrorItem]:
+    expiry = new.attributes.get("expirationDate")
+    if expiry is not None and parse_timestamp(expiry) is None:
+        return [attribute_invalid("expirationDate", f"'{expiry}' is not a date-time such as 2026-11-22T10:11:12.000+0000")]
+    certificate_type = new.attributes.get("certificateType")
+    if operation != CREATE or certificate_type not in LIMITED_CERTIFICATE_TYPES:
+        return []
+    now = ctx.now()
+    current = [
+        c
+        for c in ctx.store.all_of("certificates")
+        if c.id != new.id and c.attributes.get("certificateType") == certificate_type and certificate_valid(c, now)
+    ]
+    if len(current) < DISTRIBUTION_CERTIFICATE_LIMIT:
+        return []
+    # Apple's words for this limit (fastlane issue #19349 quotes the 409 document).
+    label = certificate_kind(certificate_type).label
+    return [entity_error(f"You already have a current {label} certificate or a pending certificate request.")]
+
+
+def revoke_certificate(ctx: Context, obj: StoredObject) -> None:
+    """After a certificate is revoked (DELETE), every profile that includes it is INVALID."""
+    for profile in ctx.store.all_of("profiles"):
+        if obj.id in _ids(profile.relationships.get("certificates")) and profile.attributes.get("profileState") != "INVALID":
+            profile.attributes["profileState"] = "INVALID"
+            ctx.store.save(profile)
+
+
+CERTIFICATE_RULES = TypeRules(
+    extra_attributes=("activated",),  # in Apple's Certificate schema, not in the spec
+    update_extra_attributes=("activated",),
+    required_on_create=("csrContent",),
+    attribute_checks={"csrContent": _csr_check, "activated": _boolean("activated")},
+    computed=_certificate_computed,
+    validate=_certificate_validate,
+    after_delete=revoke_certificate,
+)
+
+# --------------------------------------------------------------------------------------
+# profiles
+# --------------------------------------------------------------------------------------
+
+_DEVELOPMENT_IOS = frozenset({"IOS_DEVELOPMENT", "DEVELOPMENT"})
+_DEVELOPMENT_MAC = frozenset({"MAC_APP_DEVELOPMENT", "DEVELOPMENT"})
+_DISTRIBUTION_IOS = frozenset({"IOS_DISTRIBUTION", "DISTRIBUTION"})
+_DISTRIBUTION_MAC = frozenset({"MAC_APP_DISTRIBUTION", "DISTRIBUTION"})
+_DEVELOPER_ID = frozenset({"DEVELOPER_ID_APPLICATION", "DEVELOPER_ID_APPLICATION_G2"})
+
+# Which certificate types can sign each profile type (the portal offers only these).
+PROFILE_CERTIFICATE_TYPES: dict[str, frozenset[str]] = {
+    "IOS_APP_DEVELOPMENT": _DEVELOPMENT_IOS,
+    "IOS_APP_ADHOC": _DISTRIBUTION_IOS,
+    "IOS_APP_STORE": _DISTRIBUTION_IOS,
+    "IOS_APP_INHOUSE": _DISTRIBUTION_IOS,
+    "TVOS_APP_DEVELOPMENT": _DEVELOPMENT_IOS,
+    "TVOS_APP_ADHOC": _DISTRIBUTION_IOS,
+    "TVOS_APP_STORE": _DISTRIBUTION_IOS,
+    "TVOS_APP_INHOUSE": _DISTRIBUTION_IOS,
+    "MAC_APP_DEVELOPMENT": _DEVELOPMENT_MAC,
+    "MAC_APP_STORE": _DISTRIBUTION_MAC,
+    "MAC_APP_DIRECT": _DEVELOPER_ID,
+    "MAC_CATALYST_APP_DEVELOPMENT": _DEVELOPMENT_IOS | _DEVELOPMENT_MAC,
+    "MAC_CATALYST_APP_STORE": _DISTRIBUTION_MAC,
+    "MAC_CATALYST_APP_DIRECT": _DEVELOPER_ID,
+}
+# Profile types that provision listed devices (at least one required); the others take none.
+DEVICE_PROFILE_TYPES: frozenset[str] = frozenset(
+    t for t in PROFILE_CERTIFICATE_TYPES if t.endswith(("_DEVELOPMENT", "_ADHOC"))
+)
+# Profile types that run on every device (enterprise, Developer ID).
+ALL_DEVICES_PROFILE_TYPES: frozenset[str] = frozenset(
+    t for t in PROFILE_CERTIFICATE_TYPES if t.endswith(("_INHOUSE", "_DIRECT"))
+)
+
+
+def _plist_platforms(profile_type: str) -> tuple[str, ...]:
+    if profile_type.startswith("MAC_"):
+        return ("OSX",)
+    if profile_type.startswith("TVOS_"):
+        return ("tvOS",)
+    return ("iOS",)
+
+
+def _der(certificate: StoredObject) -> bytes | None:
+    try:
+        return base64.b64decode(certificate.attributes.get("certificateContent") or "", validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _profile_computed(ctx: Context, attributes: Mapping[str, Any], relationships: Mapping[str, Any]) -> dict[str, Any]:
+    now = ctx.now()
+    bundle_ids = _ids(relationships.get("bundleId"))
+    bundle = ctx.store.get("bundleIds", bundle_ids[0]) if bundle_ids else None
+    certificates = ctx.store.get_many("certificates", _ids(relationships.get("certificates")))
+    by_id = {d.id: d for d in ctx.store.get_many("devices", _ids(relationships.get("devices")))}
+    devices = [by_id[i] for i in _ids(relationships.get("devices")) if i in by_id]
+    created = parse_timestamp(attributes.get("createdDate")) or now
+    # One year, but never past the earliest certificate's expiry.
+    expires = created + PROFILE_VALIDITY
+    for certificate in certificates:
+        certificate_expiry = parse_timestamp(certificate.attributes.get("expirationDate"))
+        if certificate_expiry is not None and certificate_expiry < expires:
+            expires = certificate_expiry
+    profile_type = str(attributes.get("profileType") or "")
+    profile_uuid = attributes.get("uuid") or str(uuid.uuid4())  # lowercase, like Apple's
+    values: dict[str, Any] = {
+        "platform": attributes["platform"] if "platform" in attributes else (bundle.attributes.get("platform") if bundle else None),
+        "profileState": attributes.get("profileState") or "ACTIVE",
+        "uuid": profile_uuid,
+        "createdDate": attributes.get("createdDate") or apple_timestamp(created),
+        "expirationDate": attributes.get("expirationDate") or apple_timestamp(expires),
+    }
+    if attributes.get("profileContent") is not None:
+        values["profileContent"] = attributes["profileContent"]
+        return values
+    seed_id = str((bundle.attributes.get("seedId") if bundle else None) or ctx.team_id)
+    payload = ProfilePayload(
+        name=str(attributes.get("name") or ""),
+        uuid=profile_uuid,
+        app_id_name=str((bundle.attributes.get("name") if bundle else None) or ""),
+        seed_id=seed_id,
+        identifier=str((bundle.attributes.get("identifier") if bundle else None) or "*"),
+        team_id=ctx.team_id,
+        platforms=_plist_platforms(profile_type),
+        created=created,
+        expires=expires,
+        certificates=tuple(der for der in map(_der, certificates) if der),
+        devices=tuple(str(d.attributes.get("udid")) for d in devices) if profile_type in DEVICE_PROFILE_TYPES else None,
+        provisions_all_devices=profile_type in ALL_DEVICES_PROFILE_TYPES,
+        get_task_allow=profile_type.endswith("_DEVELOPMENT"),
+        mac=profile_type.startswith("MAC_"),
+        store=profile_type.endswith("_STORE"),
+    )
+    values["profileContent"] = profile_content(ctx.ca, payload)
+    return values
+
+
+def _profile_validate(ctx: Context, operation: str, new: StoredObject, old: StoredObject | None) -> list[ErrorItem]:
+    """What a POST /v1/profiles must satisfy beyond the linkages existing (checked generically)."""
+    if operation != CREATE:
+        return []
+    profile_type = str(new.attributes.get("profileType"))
+    errors: list[ErrorItem] = []
+    now = ctx.now()
+    allowed = PROFILE_CERTIFICATE_TYPES.get(profile_type, frozenset())
+    for certificate in ctx.store.get_many("certificates", _ids(new.relationships.get("certificates"))):
+        certificate_type = certificate.attributes.get("certificateType")
+        if certificate_type not in allowed:
+            errors.append(relationship_invalid(
+                "certificates",
+                f"The certificate '{certificate.id}' ({certificate_type}) can not be used for a '{profile_type}' "
+                f"profile. Use one of: {', '.join(sorted(allowed))}.",
+            ))
+        elif not certificate_valid(certificate, now):
+            errors.append(relationship_invalid("certificates", f"The certificate '{certificate.id}' has expired."))
+    device_ids = _ids(new.relationships.get("devices"))
+    if profile_type in DEVICE_PROFILE_TYPES:
+        if not device_ids:
+            errors.append(relationship_required("devices"))
+        for device in ctx.store.get_many("devices", device_ids):
+            if device.attributes.get("status") != "ENABLED":
+                errors.append(relationship_invalid(
+                    "devices", f"The device '{device.id}' is disabled and can not be included in a profile."
+                ))
+    elif device_ids:
+        errors.append(relationship_invalid(
+            "devices", f"A '{profile_type}' profile does not provision devices: leave the relationship 'devices' out."
+        ))
+    return errors
+
+
+PROFILE_RULES = TypeRules(
+    operations=frozenset({LIST, CREATE, READ, DELETE}),  # no PATCH: profiles are immutable
+    linkage_in_resource=frozenset({"bundleId", "certificates", "devices"}),
+    computed=_profile_computed,
+    # Names are unique per team (the spec's natural key). The portal's words for a second profile of the same name (quoted in fastlane issues
+    # #13629 and #16455; two spaces included).
+    duplicate_error=lambda wire, value: entity_error(
+        f"Multiple profiles found with the name '{value}'.  Please remove the duplicate profiles and try again.",
+        f"/data/attributes/{wire}",
+    ),
+    validate=_profile_validate,
+)
+
 RULES: dict[str, TypeRules] = {
     "bundleIds": BUNDLE_ID_RULES,
+    "bundleIdCapabilities": CAPABILITY_RULES,
+    "devices": DEVICE_RULES,
+    "certificates": CERTIFICATE_RULES,
+    "profiles": PROFILE_RULES,
 }
 
 # Types the emulator stores although no spec manages them yet (admin API can seed them;
 # they appear as related objects, e.g. an app under GET /v1/bundleIds/{id}/app).
-EXTRA_TYPES: frozenset[str] = frozenset({"apps", "profiles", "bundleIdCapabilities", "devices", "certificates"})
+EXTRA_TYPES: frozenset[str] = frozenset({"apps"})
 
 
 def rules_for(rest_type: str) -> TypeRules:

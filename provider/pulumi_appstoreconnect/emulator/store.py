@@ -219,6 +219,19 @@ def attribute_invalid(wire: str, detail: str) -> ErrorItem:
     )
 
 
+def entity_error(detail: str, pointer: str | None = None) -> ErrorItem:
+    """Apple's generic 409 for its business rules on the provisioning types (seen live for a
+    UDID already registered and the distribution-certificate limit; fastlane issues #17426,
+    #20551 and #19349 quote the documents)."""
+    return ErrorItem(
+        409,
+        "ENTITY_ERROR",
+        "There is a problem with the request entity",
+        detail,
+        _pointer(pointer) if pointer else None,
+    )
+
+
 def relationship_required(name: str) -> ErrorItem:
     return ErrorItem(
         409,
