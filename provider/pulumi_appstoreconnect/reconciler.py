@@ -388,6 +388,9 @@ def _attribute_inputs(spec: ResourceSpec, wire_attributes: Mapping[str, Any]) ->
 
 
 def _same(old: Any, new: Any) -> bool:
+    # Apple reads an empty to-many relationship back as [] where the program said nothing.
+    if old in (None, []) and new in (None, []):
+        return True
     if isinstance(old, list) and isinstance(new, list):
         return sorted(map(_canonical, old)) == sorted(map(_canonical, new))
     return old == new

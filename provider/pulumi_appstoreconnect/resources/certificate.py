@@ -76,6 +76,9 @@ def csr_check(value: object) -> str | None:
         return "is not a certificate signing request: expected a PEM block 'BEGIN CERTIFICATE REQUEST'"
     if not csr.is_signature_valid:
         return "has an invalid signature: regenerate the CSR with its private key"
+    key = csr.public_key()
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size != 2048:
+        return "must be made for an RSA 2048-bit key (Apple refuses other keys)"
     return None
 
 

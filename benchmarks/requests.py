@@ -1,0 +1,74 @@
+"""Request budget of the examples through the real engine (``make bench``).
+
+Apple allows 3,600 requests per key per rolling hour, so the number of requests an operation
+costs is the figure that matters (wall time against a local emulator says little). For each
+example: the first ``up``, a no-op ``up``, a no-op ``preview`` and a ``refresh``, counted from the
+emulator's request log by method.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools" / "pulumi-engine"))
+
+from pulumistack import new_stack  # noqa: E402
+
+from pulumi_appstoreconnect.emulator import Emulator  # noqa: E402
+
+STEPS = (
+    ("first up", ("up", "--yes")),
+    ("no-op up", ("up", "--yes")),
+    ("no-op preview", ("preview", "--expect-no-changes")),
+    ("refresh", ("refresh", "--yes")),
+    ("destroy", ("destroy", "--yes")),
+)
+
+
+def measure(example: str, workdir: Path, emulator: Emulator, base_url: str) -> dict[str, dict[str, int]]:
+    admin = httpx.Client(base_url=f"{base_url}/_emulator", timeout=30)
+    admin.post("/reset")
+    stack = new_stack(
+        example, workdir, base_url=base_url, key_id=emulator.key_id,
+        issuer_id=emulator.issuer_id, private_key_pem=emulator.private_key_pem,
+    )
+    results: dict[str, dict[str, int]] = {}
+    for label, args in STEPS:
+        admin.delete("/requests")
+        stack.run(*args)
+        counts = Counter(r["method"] for r in admin.get("/requests").json()["data"])
+        results[label] = {"total": sum(counts.values()), **dict(sorted(counts.items()))}
+    return results
+
+
+def main() -> int:
+    report: dict[str, dict[str, dict[str, int]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        emulator = Emulator(Path(tmp) / "emulator")
+        server = emulator.serve(port=0)
+        try:
+            for example in ("bundle-ids", "signing"):
+                report[example] = measure(example, Path(tmp) / example, emulator, server.base_url)
+        finally:
+            server.shutdown()
+    print(f"{'example':<12} {'step':<15} {'requests':>8}  by method")
+    for example, steps in report.items():
+        for step, counts in steps.items():
+            methods = ", ".join(f"{m} {n}" for m, n in counts.items() if m != "total")
+            print(f"{example:<12} {step:<15} {counts['total']:>8}  {methods}")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "requests.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten to {(out / 'requests.json').relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Bad inputs that must fail at preview, naming the property, before any request is sent."""
+
+import pulumi
+
+from pulumi_appstoreconnect import BundleIdCapability, Certificate, Device, Profile
+
+case = pulumi.Config().require("case")
+
+if case == "bad_udid":
+    Device("phone", udid="not-a-udid-1234", platform="IOS", name="Phone")
+elif case == "unknown_capability":
+    BundleIdCapability("cap", bundle_id="ABCDE12345", capability_type="TELEPORTATION")
+elif case == "unsupported_assignment":
+    BundleIdCapability("cap", bundle_id="ABCDE12345", capability_type="APP_GROUPS", app_groups=["group.com.example"])
+elif case == "setting_of_another_capability":
+    BundleIdCapability(
+        "cap",
+        bundle_id="ABCDE12345",
+        capability_type="ICLOUD",
+        settings=[{"key": "DATA_PROTECTION_PERMISSION_LEVEL", "options": [{"key": "COMPLETE_PROTECTION"}]}],
+    )
+elif case == "unknown_profile_type":
+    Profile("profile", name="P", profile_type="IOS_APP_SIDELOAD", bundle_id="ABCDE12345", certificates=["C1"])
+elif case == "not_a_csr":
+    Certificate("cert", certificate_type="IOS_DEVELOPMENT", csr_content="-----BEGIN CERTIFICATE REQUEST-----\nbm9wZQ==\n-----END CERTIFICATE REQUEST-----\n")
+else:
+    raise ValueError(f"unknown case {case!r}")

@@ -1,0 +1,155 @@
+"""examples/signing through the real engine: devices, capabilities, certificate, profile.
+
+The steps share one stack and run in file order.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import EmulatorHandle, Stack, make_stack
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle, engine_bin: Path) -> Stack:
+    emulator.admin("POST", "/reset")
+    return make_stack("signing", tmp_path_factory.mktemp("signing"), emulator, engine_bin)
+
+
+def writes(emulator: EmulatorHandle) -> list[tuple[str, str]]:
+    return sorted((r["method"], r["path"].rsplit("/", 1)[0] if r["method"] != "POST" else r["path"])
+                  for r in emulator.requests() if r["method"] != "GET")
+
+
+def enabled_devices(emulator: EmulatorHandle) -> set[str]:
+    return {d["id"] for d in emulator.objects("devices") if d["attributes"]["status"] == "ENABLED"}
+
+
+def only(emulator: EmulatorHandle, rest_type: str) -> dict[str, Any]:
+    objects = emulator.objects(rest_type)
+    assert len(objects) == 1, objects
+    return objects[0]
+
+
+def test_up_registers_everything(stack: Stack, emulator: EmulatorHandle) -> None:
+    stack.run("up", "--yes")
+    bundle_id = only(emulator, "bundleIds")
+    capabilities = emulator.admin("GET", f"/objects/bundleIdCapabilities")["data"]
+    assert sorted(c["id"] for c in capabilities) == sorted(
+        f"{bundle_id['id']}_{t}" for t in ("ICLOUD", "PUSH_NOTIFICATIONS")
+    )
+    assert len(enabled_devices(emulator)) == 3
+    certificate = only(emulator, "certificates")
+    profile = only(emulator, "profiles")
+    assert profile["attributes"]["profileState"] == "ACTIVE"
+    outputs = stack.outputs()
+    assert sorted(outputs["profile_devices"]) == sorted(enabled_devices(emulator))
+    assert outputs["certificate_id"] == certificate["id"]
+    assert outputs["p12_password"] == "[secret]"
+
+
+def test_noop_preview_shows_no_changes(stack: Stack, emulator: EmulatorHandle) -> None:
+    emulator.clear_requests()
+    proc = stack.run("preview", "--expect-no-changes", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert writes(emulator) == []
+
+
+def test_adding_a_device_regenerates_only_the_profile(stack: Stack, emulator: EmulatorHandle) -> None:
+    before = only(emulator, "profiles")
+    untouched = {t: {o["id"] for o in emulator.objects(t)} for t in ("bundleIds", "certificates")}
+    stack.config("deviceCount", "4")
+    emulator.clear_requests()
+    stack.run("up", "--yes")
+    after = only(emulator, "profiles")
+    assert after["id"] != before["id"] and after["attributes"]["uuid"] != before["attributes"]["uuid"]
+    assert len(enabled_devices(emulator)) == 4
+    assert sorted(stack.outputs()["profile_devices"]) == sorted(enabled_devices(emulator))
+    assert writes(emulator) == [("DELETE", "/v1/profiles"), ("POST", "/v1/devices"), ("POST", "/v1/profiles")]
+    assert {t: {o["id"] for o in emulator.objects(t)} for t in untouched} == untouched
+
+
+def test_certificate_revoked_out_of_band_is_drift_and_is_recreated(stack: Stack, emulator: EmulatorHandle) -> None:
+    revoked = only(emulator, "certificates")
+    emulator.admin("DELETE", f"/objects/certificates/{revoked['id']}")
+    assert only(emulator, "profiles")["attributes"]["profileState"] == "INVALID"
+    drift = stack.run("preview", "--refresh", "--expect-no-changes", check=False)
+    assert drift.returncode != 0, drift.stdout + drift.stderr
+    stack.run("up", "--refresh", "--yes")
+    renewed = only(emulator, "certificates")
+    assert renewed["id"] != revoked["id"]
+    profile = only(emulator, "profiles")
+    assert profile["attributes"]["profileState"] == "ACTIVE"
+    assert stack.outputs()["certificate_id"] == renewed["id"]
+    proc = stack.run("preview", "--refresh", "--expect-no-changes", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_certificate_inside_renewal_window_is_renewed(stack: Stack, emulator: EmulatorHandle) -> None:
+    old = only(emulator, "certificates")
+    soon = (datetime.now(timezone.utc) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    emulator.admin("PATCH", f"/objects/certificates/{old['id']}", json={"attributes": {"expirationDate": soon}})
+    emulator.clear_requests()
+    stack.run("up", "--refresh", "--yes")
+    new = only(emulator, "certificates")  # the old one was revoked after its successor existed
+    assert new["id"] != old["id"]
+    posts = [r["path"] for r in emulator.requests() if r["method"] == "POST"]
+    deletes = [r["path"] for r in emulator.requests() if r["method"] == "DELETE"]
+    assert posts.index("/v1/certificates") < deletes.index(f"/v1/certificates/{old['id']}")
+    assert only(emulator, "profiles")["attributes"]["profileState"] == "ACTIVE"
+
+
+def test_state_holds_no_plaintext_key_material(stack: Stack) -> None:
+    secrets = json.loads(stack.run("stack", "output", "--json", "--show-secrets").stdout)
+    exported = stack.export()
+    assert "PRIVATE KEY" not in exported
+    assert secrets["p12_password"] and secrets["p12_password"] not in exported
+    assert secrets["p12"][:64] not in exported
+
+
+def test_destroy_disables_devices_and_removes_the_rest(stack: Stack, emulator: EmulatorHandle) -> None:
+    stack.run("destroy", "--yes")
+    devices = emulator.objects("devices")
+    assert len(devices) == 4 and {d["attributes"]["status"] for d in devices} == {"DISABLED"}
+    for rest_type in ("certificates", "profiles", "bundleIds", "bundleIdCapabilities"):
+        assert emulator.objects(rest_type) == [], rest_type
+
+
+def test_redeclared_devices_are_re_enabled_not_registered_again(stack: Stack, emulator: EmulatorHandle) -> None:
+    disabled = {d["id"] for d in emulator.objects("devices")}
+    emulator.clear_requests()
+    stack.run("up", "--yes")
+    assert enabled_devices(emulator) == disabled  # the same four devices, enabled again
+    assert not [r for r in emulator.requests() if r["method"] == "POST" and r["path"] == "/v1/devices"]
+    stack.run("destroy", "--yes")
+
+
+@pytest.mark.parametrize(
+    ("case", "field", "words"),
+    [
+        ("bad_udid", "udid", "is not a device UDID"),
+        ("unknown_capability", "capability_type", "must be one of"),
+        ("unsupported_assignment", "app_groups", "cannot be set through the App Store Connect API"),
+        ("setting_of_another_capability", "settings", "does not apply to ICLOUD"),
+        ("unknown_profile_type", "profile_type", "must be one of"),
+        ("not_a_csr", "csr_content", "is not a certificate signing request"),
+    ],
+)
+def test_bad_input_fails_preview_naming_the_field_without_a_request(
+    case: str, field: str, words: str, tmp_path: Path, emulator: EmulatorHandle, engine_bin: Path
+) -> None:
+    bad = make_stack(HERE / "programs" / "badinput", tmp_path, emulator, engine_bin)
+    bad.config("case", case)
+    emulator.clear_requests()
+    proc = bad.run("preview", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert field in output and words in output, output
+    assert emulator.requests() == []
