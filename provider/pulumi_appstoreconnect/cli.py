@@ -20,7 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .client import AppStoreConnectClient, ConnectionFailed
+from .client import AppStoreConnectClient, ConnectionFailed, RetryPolicy
 from .client.auth import AUDIENCE, MAX_TOKEN_LIFETIME
 from .client.errors import error_from_response
 from .settings import KEY_FILE_NAME, ConfigurationError, Settings, resolve_settings
@@ -248,7 +248,8 @@ def doctor(
     report.section("Checks")
     report.line("OK", "private key is an EC P-256 private key")
     _check_ids(settings, report)
-    with AppStoreConnectClient(settings, transport=transport, clock=clock) as client:
+    # One probe, reported as it is: doctor diagnoses, it does not wait out failures.
+    with AppStoreConnectClient(settings, transport=transport, clock=clock, retry=RetryPolicy.no_retries()) as client:
         _check_token(client, clock(), report)
         _check_request(client, clock, report)
     verdict = "all checks passed" if not report.failures else f"{report.failures} check(s) failed"

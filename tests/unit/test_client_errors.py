@@ -26,12 +26,14 @@ from pulumi_appstoreconnect.client import (
     UnprocessableEntityError,
 )
 from pulumi_appstoreconnect.client.errors import parse_errors, parse_retry_after
+from pulumi_appstoreconnect.client.retry import RetryPolicy
 
 
 def failing(status: int, body: bytes | dict | None, headers: dict[str, str] | None = None) -> tuple[AppStoreConnectError, Recorder]:
-    """The exception a GET of /v1/bundleIds/X?include=... raises for this response."""
+    """The exception a GET of /v1/bundleIds/X?include=... raises for this response (sent once:
+    retries are tested in test_client_retries.py)."""
     recorder = Recorder(lambda r: respond(status, body, headers))
-    with AppStoreConnectClient(make_settings(), transport=recorder.transport) as client:
+    with AppStoreConnectClient(make_settings(), transport=recorder.transport, retry=RetryPolicy.no_retries()) as client:
         with pytest.raises(AppStoreConnectError) as caught:
             client.get("/v1/bundleIds/ZZZZ999999", {"include": "bundleIdCapabilities"})
     return caught.value, recorder
@@ -171,7 +173,7 @@ def test_transport_failures_become_connection_failed(exc: Exception, ambiguous: 
     def answer(request: httpx.Request) -> httpx.Response:
         raise exc
 
-    with AppStoreConnectClient(make_settings(), transport=httpx.MockTransport(answer)) as client:
+    with AppStoreConnectClient(make_settings(), transport=httpx.MockTransport(answer), retry=RetryPolicy.no_retries()) as client:
         with pytest.raises(ConnectionFailed) as caught:
             client.create("devices", {"name": "x"})
     error = caught.value

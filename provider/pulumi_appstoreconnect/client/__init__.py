@@ -23,6 +23,7 @@ from .errors import (
     ServerError,
     UnprocessableEntityError,
 )
+from .retry import RequestStats, RetryPolicy
 from .transport import RateLimit
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "ProtocolError",
     "RateLimit",
     "RateLimitedError",
+    "RequestStats",
+    "RetryPolicy",
     "ServerError",
     "TokenProvider",
     "UnprocessableEntityError",

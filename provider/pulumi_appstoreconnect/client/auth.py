@@ -157,8 +157,9 @@ class TokenProvider:
 class BearerAuth(httpx.Auth):
     """Adds the bearer token; on a 401, mints a fresh token and retries the request once."""
 
-    def __init__(self, tokens: TokenProvider) -> None:
+    def __init__(self, tokens: TokenProvider, on_refresh: Callable[[], None] | None = None) -> None:
         self.tokens = tokens
+        self._on_refresh = on_refresh
 
     def __repr__(self) -> str:
         return f"BearerAuth({self.tokens!r})"
@@ -169,5 +170,7 @@ class BearerAuth(httpx.Auth):
         response = yield request
         if response.status_code == 401:
             self.tokens.invalidate(token)
+            if self._on_refresh is not None:
+                self._on_refresh()
             request.headers["Authorization"] = f"Bearer {self.tokens.token()}"
             yield request

@@ -1,10 +1,12 @@
-"""``AppStoreConnectClient``: JSON:API documents in, typed errors out."""
+"""``AppStoreConnectClient``: JSON:API documents in, typed errors out; retries, backoff and
+rate-limit slow-down around every request (rules in :mod:`.retry`)."""
 
 from __future__ import annotations
 
 import logging
+import random
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
 from urllib.parse import quote
 
 import httpx
@@ -12,6 +14,7 @@ import httpx
 from .auth import DEFAULT_TOKEN_LIFETIME, TokenProvider
 from .errors import ConnectionFailed, NotFoundError, ProtocolError, error_from_response
 from .paging import collect
+from .retry import NOT_SENT, ClientStats, Decision, RequestStats, RetryPolicy, Throttle
 from .transport import RateLimit, build_http_client, encode_params
 
 if TYPE_CHECKING:
@@ -21,16 +24,30 @@ __all__ = ["AppStoreConnectClient"]
 
 log = logging.getLogger("pulumi_appstoreconnect.client")
 
-# Failures that happen before the request can have reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Waits shorter than this are not slept, counted or logged (clock granularity).
+_MIN_WAIT = 0.001
+
+
+class _Exchange(NamedTuple):
+    response: httpx.Response
+    attempts: int
+    waited: float
+    gave_up: str | None
 
 
 class AppStoreConnectClient:
-    """A client for one API key: one token, one connection pool; safe to share across threads.
+    """A client for one API key: one token, one connection pool, one retry budget view;
+    safe to share across threads.
 
     Paths such as ``/v1/bundleIds`` are relative to ``settings.base_url``; absolute URLs
     (``links.next``) are used as they are. Failed requests raise
     :class:`~.errors.AppStoreConnectError` subclasses.
+
+    ``retry`` sets the retry, backoff and slow-down rules (:class:`~.retry.RetryPolicy`;
+    ``RetryPolicy.no_retries()`` sends everything once). ``clock`` (Unix time: token dates,
+    HTTP-date ``Retry-After``, slow-down spacing), ``sleep`` and ``rand`` (uniform in [0, 1),
+    the jitter) are injectable so that tests run without real waiting; a fake ``sleep`` should
+    advance the fake ``clock``. :attr:`stats` counts what retries cost.
     """
 
     def __init__(
@@ -41,13 +58,22 @@ class AppStoreConnectClient:
         timeout: float = 60.0,
         token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
+        self.retry_policy = retry if retry is not None else RetryPolicy()
+        self._clock = clock
+        self._sleep = sleep
+        self._rand = rand
+        self._stats = ClientStats()
+        self._throttle = Throttle(self.retry_policy)
         self.tokens = TokenProvider(
             settings.key_id, settings.issuer_id, settings.private_key_pem, lifetime=token_lifetime, clock=clock
         )
         self._http, self._transport = build_http_client(
-            settings.base_url, self.tokens, transport=transport, timeout=timeout
+            settings.base_url, self.tokens, transport=transport, timeout=timeout, stats=self._stats
         )
 
     def __repr__(self) -> str:
@@ -57,6 +83,14 @@ class AppStoreConnectClient:
     def last_rate_limit(self) -> RateLimit | None:
         """The ``X-Rate-Limit`` values of the latest response that carried the header."""
         return self._transport.last_rate_limit
+
+    @property
+    def stats(self) -> RequestStats:
+        """A snapshot of the request counters (``after - before`` gives one run's share)."""
+        return self._stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._stats.reset()
 
     # -- primitives --------------------------------------------------------------------
 
@@ -68,31 +102,96 @@ class AppStoreConnectClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        """One request (with the 401 retry); returns the response whatever its status.
+        """One request (with the 401 retry, retries and waits); returns the final response
+        whatever its status.
 
         Raises :class:`~.errors.ConnectionFailed` when no response arrived.
         """
+        return self._exchange(method, path, params, json).response
+
+    def _exchange(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> _Exchange:
+        """The request loop: slow down, send (auth flow included), decide, wait, re-send."""
         method = method.upper()
-        try:
-            response = self._http.request(
-                method, path, params=encode_params(params) or None, json=json
+        url = httpx.URL(path).path  # for logs and errors: never the query string
+        query = encode_params(params) or None
+        policy = self.retry_policy
+        self._stats.count_request()
+        attempt, waited, after_429 = 0, 0.0, False
+        while True:
+            attempt += 1
+            pause, why = self._throttle.reserve(
+                self._clock(), self.last_rate_limit, policy.max_wait - waited, pace=not after_429
             )
-        except httpx.TransportError as exc:
-            url = httpx.URL(path).path
-            raise ConnectionFailed(
-                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
-                method=method,
-                url=url,
-                ambiguous=not isinstance(exc, _NOT_SENT),
-            ) from exc
-        log.debug(
-            "%s %s -> %s (rate limit: %s)",
-            method,
-            response.request.url.path,
-            response.status_code,
-            self.last_rate_limit.describe() if self.last_rate_limit else "n/a",
+            if pause >= _MIN_WAIT and why is not None:
+                log.debug("%s %s: %s %.1f s before sending (rate limit: %s)", method, url, why, pause, self._describe_rate())
+                waited += self._wait(why, pause)
+            try:
+                response = self._http.request(method, path, params=query, json=json)
+            except httpx.TransportError as exc:
+                decision = policy.after_error(method, exc, attempt=attempt, waited=waited, rand=self._rand)
+                if decision.retry:
+                    waited += self._retry(method, url, decision, attempt, type(exc).__name__)
+                    after_429 = False
+                    continue
+                self._final(method, url, decision, attempt, waited, type(exc).__name__)
+                raise ConnectionFailed(
+                    f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                    method=method,
+                    url=url,
+                    ambiguous=not isinstance(exc, NOT_SENT),
+                    attempts=attempt,
+                    waited=waited,
+                ) from exc
+            log.debug("%s %s -> %s (rate limit: %s)", method, url, response.status_code, self._describe_rate())
+            decision = policy.after_response(
+                method, response, attempt=attempt, waited=waited, now=self._clock(), rand=self._rand
+            )
+            if decision is None:
+                return _Exchange(response, attempt, waited, None)
+            described = self._describe_response(response)
+            if decision.retry:
+                if response.status_code == 429:
+                    # Every thread waits with this one: the others' requests would be refused too.
+                    self._throttle.hold(self._clock() + decision.wait)
+                waited += self._retry(method, url, decision, attempt, described)
+                after_429 = response.status_code == 429
+                continue
+            self._final(method, url, decision, attempt, waited, described)
+            return _Exchange(response, attempt, waited, decision.gave_up)
+
+    def _wait(self, reason: str, seconds: float) -> float:
+        self._sleep(seconds)
+        self._stats.count_wait(reason, seconds)
+        return seconds
+
+    def _retry(self, method: str, url: str, decision: Decision, attempt: int, what: str) -> float:
+        log.info(
+            "%s %s: %s; retrying in %.1f s (attempt %d of at most %d)",
+            method, url, what, decision.wait, attempt + 1, decision.limit,
         )
-        return response
+        self._stats.count_retry(decision.reason)
+        return self._wait(decision.reason, decision.wait) if decision.wait >= _MIN_WAIT else 0.0
+
+    def _final(self, method: str, url: str, decision: Decision, attempt: int, waited: float, what: str) -> None:
+        if decision.ambiguous:
+            self._stats.count_ambiguous(decision.reason)
+            log.info("%s %s: %s after the request may have reached App Store Connect; not re-sending it", method, url, what)
+        elif decision.gave_up:
+            self._stats.count_gave_up(decision.reason)
+            log.info(
+                "%s %s: %s; giving up after %d attempts and %.1f s of waiting: %s",
+                method, url, what, attempt, waited, decision.gave_up,
+            )
+
+    def _describe_rate(self) -> str:
+        rate = self.last_rate_limit
+        return rate.describe() if rate else "n/a"
+
+    @staticmethod
+    def _describe_response(response: httpx.Response) -> str:
+        text = f"{response.status_code} {response.reason_phrase}".strip()
+        extra = [f"{name}: {response.headers[name]}" for name in ("Retry-After", "X-Rate-Limit") if name in response.headers]
+        return f"{text} ({', '.join(extra)})" if extra else text
 
     def request(
         self,
@@ -103,9 +202,13 @@ class AppStoreConnectClient:
         json: Any = None,
     ) -> dict[str, Any] | None:
         """Send a request and return its JSON document (None for an empty body, e.g. 204)."""
-        response = self.send(method, path, params=params, json=json)
+        response, attempts, waited, gave_up = self._exchange(method, path, params, json)
         if not response.is_success:
-            raise error_from_response(response, rate_limit=self.last_rate_limit)
+            # This response's own header: another thread may have recorded a later one.
+            rate_limit = RateLimit.parse(response.headers.get("X-Rate-Limit")) or self.last_rate_limit
+            raise error_from_response(
+                response, rate_limit=rate_limit, attempts=attempts, waited=waited, gave_up=gave_up, now=self._clock()
+            )
         if response.status_code == 204 or not response.content.strip():
             return None
         try:

@@ -23,6 +23,12 @@ tolerantly, into :class:`ApiError` values carried by one exception class per sta
     ├── ConnectionFailed            no HTTP response at all (status 0)
     └── ProtocolError               a response the client cannot use (non-JSON, paging loop)
 
+Every error carries ``attempts`` (requests sent for it, retries included) and ``waited``
+(seconds the client slept for it); the first line says "failed after N attempts" when the
+request was retried. ``ambiguous`` is True when the request may have taken effect although no
+success came back (a 5xx, or a connection that broke after the request was sent): a POST that
+fails that way must be looked up, never blindly re-sent.
+
 The message (``str(exc)``) is what users read in a Pulumi traceback: the request, Apple's
 code/detail/pointer, the associated errors and a hint about what to do. Messages never hold
 a token, a key or the query string of the request.
@@ -197,6 +203,11 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def _seconds(value: float) -> str:
+    """``3.5 s``, ``120 s``."""
+    return f"{value:.1f}".removesuffix(".0") + " s"
+
+
 def _body_excerpt(text: str, limit: int = 160) -> str:
     """A short, tag-free excerpt of a non-JSON body (an HTML 502 page, a proxy message)."""
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
@@ -210,10 +221,13 @@ class AppStoreConnectError(Exception):
 
     ``status`` is the HTTP status (0 when there was no response), ``errors`` Apple's parsed
     error objects (possibly empty), ``method`` and ``url`` the request (``url`` is the path
-    only: no host, no query string).
+    only: no host, no query string). ``attempts``/``waited``: how often the client sent the
+    request and how many seconds it slept for it. ``ambiguous``: the request may have taken
+    effect on the server (see the module docstring).
     """
 
     default_hint: str | None = None
+    ambiguous: bool = False
 
     def __init__(
         self,
@@ -224,6 +238,8 @@ class AppStoreConnectError(Exception):
         url: str = "",
         hint: str | None = None,
         body_excerpt: str | None = None,
+        attempts: int = 1,
+        waited: float = 0.0,
     ) -> None:
         self.status = status
         self.errors = list(errors or [])
@@ -231,6 +247,8 @@ class AppStoreConnectError(Exception):
         self.url = url
         self.hint = hint
         self.body_excerpt = body_excerpt
+        self.attempts = attempts
+        self.waited = waited
         super().__init__(self._message())
 
     # -- the first error, for convenience ----------------------------------------------
@@ -283,6 +301,9 @@ class AppStoreConnectError(Exception):
 
     def _message(self) -> str:
         request = f"{self.method} {self.url} failed" if self.method or self.url else "request failed"
+        attempts = getattr(self, "attempts", 1)
+        if attempts > 1:
+            request += f" after {attempts} attempts ({_seconds(getattr(self, 'waited', 0.0))} waited)"
         lines = [f"{request}: {self._summary()}"]
         associated = self.associated_errors
         if associated:
@@ -348,7 +369,7 @@ class UnprocessableEntityError(AppStoreConnectError):
 
 class RateLimitedError(AppStoreConnectError):
     """429: too many requests. ``retry_after`` in seconds when Apple said, ``rate_limit`` the
-    last ``X-Rate-Limit`` values seen."""
+    ``X-Rate-Limit`` values of the last answer, ``gave_up`` why the client stopped waiting."""
 
     def __init__(
         self,
@@ -357,10 +378,12 @@ class RateLimitedError(AppStoreConnectError):
         *,
         retry_after: float | None = None,
         rate_limit: RateLimit | None = None,
+        gave_up: str | None = None,
         **kwargs: Any,
     ) -> None:
         self.retry_after = retry_after
         self.rate_limit = rate_limit
+        self.gave_up = gave_up
         super().__init__(status, errors, **kwargs)
 
     def hints(self) -> list[str]:
@@ -368,11 +391,18 @@ class RateLimitedError(AppStoreConnectError):
         if self.rate_limit is not None and self.rate_limit.raw:
             budget += f" (X-Rate-Limit: {self.rate_limit.describe()})"
         wait = f"; retry after {self.retry_after:g} s" if self.retry_after is not None else ""
-        return super().hints() + [f"Rate limited by App Store Connect: {budget}{wait}. Wait and re-run."]
+        waited = ""
+        if self.attempts > 1 or self.waited > 0:
+            waited = f" The client sent the request {self.attempts} times and waited {_seconds(self.waited)} in all."
+        gave_up = f" It gave up because {self.gave_up}." if getattr(self, "gave_up", None) else ""
+        return super().hints() + [f"Rate limited by App Store Connect: {budget}{wait}.{waited}{gave_up} Wait and re-run."]
 
 
 class ServerError(AppStoreConnectError):
-    """5xx: App Store Connect (or a gateway in front of it) failed."""
+    """5xx: App Store Connect (or a gateway in front of it) failed. Ambiguous: Apple may have
+    done the work before failing (a 504 in particular)."""
+
+    ambiguous = True
 
 
 class ConnectionFailed(AppStoreConnectError):
@@ -382,10 +412,19 @@ class ConnectionFailed(AppStoreConnectError):
     after it was sent), so a POST may or may not have created its object.
     """
 
-    def __init__(self, reason: str, *, method: str = "", url: str = "", ambiguous: bool = True) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        method: str = "",
+        url: str = "",
+        ambiguous: bool = True,
+        attempts: int = 1,
+        waited: float = 0.0,
+    ) -> None:
         self.reason = reason
         self.ambiguous = ambiguous
-        super().__init__(0, [], method=method, url=url)
+        super().__init__(0, [], method=method, url=url, attempts=attempts, waited=waited)
 
     def _summary(self) -> str:
         return f"no response from App Store Connect ({self.reason})"
@@ -420,16 +459,31 @@ def error_class(status: int) -> type[AppStoreConnectError]:
     return _BY_STATUS.get(status, AppStoreConnectError)
 
 
-def error_from_response(response: httpx.Response, *, rate_limit: RateLimit | None = None) -> AppStoreConnectError:
-    """The typed exception for a failed response (the body must have been read)."""
+def error_from_response(
+    response: httpx.Response,
+    *,
+    rate_limit: RateLimit | None = None,
+    attempts: int = 1,
+    waited: float = 0.0,
+    gave_up: str | None = None,
+    now: float | None = None,
+) -> AppStoreConnectError:
+    """The typed exception for a failed response (the body must have been read).
+
+    ``attempts``/``waited``/``gave_up`` describe the client's retries (``gave_up`` is shown on
+    a 429 only); ``now`` dates an HTTP-date ``Retry-After`` (default: the system clock)."""
     status = response.status_code
     errors = parse_errors(response.content)
     excerpt = None
     if not errors and response.content:
         excerpt = _body_excerpt(response.content.decode("utf-8", "replace")) or None
     request = response.request
-    kwargs: dict[str, Any] = dict(method=request.method, url=request.url.path, body_excerpt=excerpt)
+    kwargs: dict[str, Any] = dict(
+        method=request.method, url=request.url.path, body_excerpt=excerpt, attempts=attempts, waited=waited
+    )
     cls = error_class(status)
     if cls is RateLimitedError:
-        kwargs.update(retry_after=parse_retry_after(response.headers.get("Retry-After")), rate_limit=rate_limit)
+        kwargs.update(
+            retry_after=parse_retry_after(response.headers.get("Retry-After"), now=now), rate_limit=rate_limit, gave_up=gave_up
+        )
     return cls(status, errors, **kwargs)

@@ -1,10 +1,14 @@
 """The one HTTP stack: an ``httpx.Client`` over :class:`ClientTransport`.
 
 ``ClientTransport`` wraps the real transport (or a test's ``MockTransport`` /
-``WSGITransport``) and sees every response, including the first attempt of a request that
-the auth flow retries after a 401. It records Apple's ``X-Rate-Limit`` header; it is also
-the seam where rate limiting, backoff and retries of GET/PATCH/DELETE will live. It never
-retries a POST.
+``WSGITransport``) and sees every HTTP exchange, including the first attempt of a request
+that the auth flow retries after a 401. It records Apple's ``X-Rate-Limit`` header and counts
+the exchanges (``ClientStats.sent``).
+
+Retries, backoff and the rate-limit slow-down are one level up, in
+``AppStoreConnectClient._exchange`` with the decisions in :mod:`.retry`: the loop has to wrap
+the auth flow so that every attempt carries a token that is still valid after a long wait,
+and so that a 401 re-send and the retries of one request share one wait budget.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import httpx
 
 from .auth import BearerAuth, TokenProvider
+
+if TYPE_CHECKING:
+    from .retry import ClientStats
 
 __all__ = ["ClientTransport", "RateLimit", "USER_AGENT", "build_http_client", "encode_params"]
 
@@ -68,17 +75,18 @@ class RateLimit:
 
 
 class ClientTransport(httpx.BaseTransport):
-    """Wraps the transport that does the I/O; records rate-limit state from every response.
+    """Wraps the transport that does the I/O; records rate-limit state from every response
+    and counts every exchange attempted (thread-safe)."""
 
-    The place for the retry/backoff policy (GET/PATCH/DELETE only) when it is added.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
+    def __init__(self, inner: httpx.BaseTransport, stats: ClientStats | None = None) -> None:
         self._inner = inner
+        self._stats = stats
         self._lock = threading.Lock()
         self.last_rate_limit: RateLimit | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._stats is not None:
+            self._stats.count_sent()
         response = self._inner.handle_request(request)
         rate_limit = RateLimit.parse(response.headers.get("X-Rate-Limit"))
         if rate_limit is not None:
@@ -111,13 +119,14 @@ def build_http_client(
     *,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 60.0,
+    stats: ClientStats | None = None,
 ) -> tuple[httpx.Client, ClientTransport]:
     """The ``httpx.Client`` every request goes through, and its :class:`ClientTransport`."""
-    wrapped = ClientTransport(transport if transport is not None else httpx.HTTPTransport())
+    wrapped = ClientTransport(transport if transport is not None else httpx.HTTPTransport(), stats)
     http = httpx.Client(
         base_url=base_url,
         transport=wrapped,
-        auth=BearerAuth(tokens),
+        auth=BearerAuth(tokens, on_refresh=stats.count_auth_refresh if stats is not None else None),
         timeout=timeout,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
