@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Mapping
@@ -28,9 +29,33 @@ from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, DeleteSe
 CONFIG_KEYS = ("issuerId", "keyId", "privateKey", "privateKeyPath", "baseUrl")
 CONFIG_NAMESPACE = "appstoreconnect"
 
-_RESERVED_PREFIX = "__"
+_RESERVED_PREFIX = "__"  # __provider and friends belong to the Pulumi SDK
 
-log = logging.getLogger(__name__)  # __provider and friends belong to the Pulumi SDK
+# Set to a file path to get the provider's own log (requests, retries, adoptions): the
+# provider runs inside the engine, where stdout/stderr are not the user's terminal.
+LOG_FILE_ENV = "PULUMI_APPSTORECONNECT_LOG_FILE"
+LOG_LEVEL_ENV = "PULUMI_APPSTORECONNECT_LOG_LEVEL"
+
+# POSTs per create when each ambiguous failure is followed by a look-up that finds nothing.
+POST_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
+_logging_configured = threading.Event()
+
+
+def _configure_logging() -> None:
+    """Once per provider process: route ``pulumi_appstoreconnect`` logs to the configured file."""
+    if _logging_configured.is_set():
+        return
+    _logging_configured.set()
+    path = os.environ.get(LOG_FILE_ENV)
+    if not path:
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))
+    package = logging.getLogger("pulumi_appstoreconnect")
+    package.addHandler(handler)
+    package.setLevel(os.environ.get(LOG_LEVEL_ENV, "DEBUG").upper())
 
 
 def _is_unknown(value: Any) -> bool:
@@ -88,6 +113,7 @@ class SpecProvider(dyn.ResourceProvider):
         return _spec_for(self.rest_type)
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
+        _configure_logging()
         config = {key: req.config.get(f"{CONFIG_NAMESPACE}:{key}") for key in CONFIG_KEYS}
         # Set after unpickling, in the provider process only; never pickled.
         self._stack_config = {k: v for k, v in config.items() if v is not None}
@@ -202,7 +228,7 @@ class SpecProvider(dyn.ResourceProvider):
             for f in spec.relationships
             if f.relationship is not None and inputs.get(f.name) is not None
         }
-        for attempt in (1, 2):
+        for attempt in range(1, POST_ATTEMPTS + 1):
             try:
                 return self.client.create(spec.rest_type, attributes, relationships or None, path=spec.path)
             except ConflictError as exc:
@@ -210,14 +236,15 @@ class SpecProvider(dyn.ResourceProvider):
                 raise (explained or self._explain_conflict(exc, inputs)) from exc
             except (ServerError, ConnectionFailed) as exc:
                 # Never re-send a POST blindly: Apple may have created the object before the
-                # failure. Look for it; adopt it if it is there, else try once more.
+                # failure. Look for it after every ambiguous failure (the last one too, so a
+                # give-up never leaves an object behind that the state does not know).
                 if isinstance(exc, ConnectionFailed) and not exc.ambiguous:
                     raise
                 existing = self.find_existing({**inputs, **_attribute_inputs(spec, extra)})
                 if existing is not None:
                     log.info("%s: POST failed ambiguously (%s); adopting %s", spec.rest_type, exc.status, existing["id"])
                     return existing
-                if attempt == 2:
+                if attempt == POST_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
 

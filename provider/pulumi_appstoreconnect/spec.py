@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, get_args, get_origin
+from typing import Annotated, Any, Callable, Iterator, Mapping, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -230,7 +230,7 @@ class ResourceSpec:
                 natural_key=natural_key,
                 checks=checks,
                 read_as=read_as,
-                annotation=info.annotation,
+                annotation=_validation_type(info.annotation, metadata),
                 default=None if info.is_required() else info.get_default(call_default_factory=True),
                 required=info.is_required(),
                 enum_values=_enum_values(info.annotation),
@@ -267,6 +267,15 @@ class ResourceSpec:
 
     def wire_to_name(self) -> dict[str, str]:
         return {f.wire: f.name for f in self.fields}
+
+
+_OURS = (Flag, Check, NaturalKey, Relationship, ReadAs)
+
+
+def _validation_type(annotation: Any, metadata: list[Any]) -> Any:
+    """The field's type with pydantic's own metadata (validators, constraints) kept."""
+    theirs = [m for m in metadata if not isinstance(m, _OURS)]
+    return Annotated[(annotation, *theirs)] if theirs else annotation
 
 
 def is_optional(annotation: Any) -> bool:

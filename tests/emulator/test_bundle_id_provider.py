@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-from pulumi.dynamic import ConfigureRequest
-from pulumi.dynamic.config import Config
-
-from pulumi_appstoreconnect import reconciler
-from pulumi_appstoreconnect.client import AppStoreConnectClient, ConflictError
+from pulumi_appstoreconnect.client import ConflictError
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
 
+from ..providers import connect
+
 
 @pytest.fixture
-def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[SpecProvider]:
+def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> SpecProvider:
     """A configured provider whose client reaches the in-process emulator."""
-    transport = httpx.WSGITransport(app=emulator.app)
-    monkeypatch.setattr(
-        reconciler, "_CLIENTS", reconciler._ClientCache(lambda s: AppStoreConnectClient(s, transport=transport))
-    )
-    provider = SpecProvider("bundleIds")
-    config = {
-        "appstoreconnect:keyId": emulator.key_id,
-        "appstoreconnect:issuerId": emulator.issuer_id,
-        "appstoreconnect:privateKey": emulator.private_key_pem,
-        "appstoreconnect:baseUrl": "https://api.appstoreconnect.apple.com",
-    }
-    provider.configure(ConfigureRequest(Config(config, project_name="tests")))
-    yield provider
+    return connect(emulator, monkeypatch)("bundleIds")
 
 
 def remote(admin: httpx.Client) -> dict[str, dict[str, Any]]:

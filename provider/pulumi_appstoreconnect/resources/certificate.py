@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 from ..client.documents import parse_timestamp
 from ..client.errors import ConflictError
 from ..reconciler import SpecResource
+from .checks import WholeNumber
 from ..spec import (
     COMPUTED,
     CREATE_ONLY,
@@ -91,7 +92,7 @@ def renewal_window(value: object) -> str | None:
 class CertificateInputs(SpecModel):
     certificate_type: Annotated[CertificateType, CREATE_ONLY]
     csr_content: Annotated[str | None, CREATE_ONLY, WRITE_ONLY, Check(csr_check)] = None
-    renew_before_days: Annotated[int, LOCAL, Check(renewal_window)] = DEFAULT_RENEW_BEFORE_DAYS
+    renew_before_days: Annotated[WholeNumber, LOCAL, Check(renewal_window)] = DEFAULT_RENEW_BEFORE_DAYS
     # What Apple computes.
     name: Annotated[str | None, COMPUTED] = None
     display_name: Annotated[str | None, COMPUTED] = None
