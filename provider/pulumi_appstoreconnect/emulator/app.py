@@ -6,8 +6,12 @@ log the request (method, path, query, status — never headers or tokens). Every
 errors included, carries ``X-Rate-Limit`` and ``Content-Type: application/json``.
 
 ``/_emulator/...`` is the admin API (not Apple's, no auth): health, out-of-band object
-changes (drift), certificate revocation, the emulator's CA, the request log and a reset.
-See :class:`AdminApi`.
+changes (drift), certificate revocation, the emulator's CA, the request log, fault injection
+and a reset. See :class:`AdminApi`.
+
+Faults (:mod:`.faults`) apply to ``/v1`` requests only: latency first, then a 429/500/503
+answer instead of handling, or a dropped connection before or after handling (the app raises
+:func:`.faults.dropped_connection`'s exception; see :mod:`.server` for the socket side).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from urllib.parse import parse_qsl, unquote
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from .faults import DROP_AFTER_COMMIT, DROP_BEFORE_COMMIT, FaultInjector, Injection, dropped_connection
 from .routes import Api, Registry, Request, ResourceType, Response
 from .rules import ADMIN_CREATE, ADMIN_UPDATE, Context
 from .signing import Authority
@@ -193,7 +198,9 @@ class AdminApi:
     """``/_emulator`` endpoints: out-of-band state changes for tests and demos (no auth).
 
     ``GET /health``; ``GET|POST /objects/{type}``; ``GET|PATCH|DELETE /objects/{type}/{id}``;
-    ``POST /certificates/{id}/revoke``; ``GET /ca``; ``GET|DELETE /requests``; ``POST /reset``.
+    ``POST /certificates/{id}/revoke``; ``GET /ca``; ``GET|DELETE /requests``;
+    ``GET|POST|DELETE /faults`` and ``GET|DELETE /faults/{id}`` (see :mod:`.faults`);
+    ``POST /reset``.
     Object bodies are ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}``
     (a JSON array of them creates several in one transaction). Attributes are stored as given
     (unknown enum values and hidden attributes such as a capability's ``enabled`` included, to
@@ -232,7 +239,10 @@ class AdminApi:
         if route == ("POST", "reset") and len(parts) == 1:
             self.store.reset()
             self.emulator.rate_limiter.reset()
+            self.emulator.faults.reset()
             return Response(200, {"ok": True})
+        if parts[:1] == ["faults"] and len(parts) in (1, 2):
+            return self._faults(method, parts[1] if len(parts) == 2 else None, body)
         if route == ("GET", "ca") and len(parts) == 1:
             authority = self.emulator.ctx.ca
             return Response(200, {"certificate": authority.certificate_pem, "subject": authority.certificate.subject.rfc4514_string()})
@@ -278,6 +288,32 @@ class AdminApi:
             if method == "DELETE":
                 with self.store.transaction():
                     self.api.remove(rt, self._get(rest_type, object_id))
+                return Response(204, None)
+        raise _admin_error(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here")
+
+    def _faults(self, method: str, rule_id: str | None, body: bytes) -> Response:
+        """``GET`` lists the rules with their counters and the totals per kind; ``POST`` adds
+        one rule, a list or ``{"seed"?, "rules": [...]}`` and answers their ids; ``DELETE``
+        removes one rule or all of them (the totals stay until ``POST /_emulator/reset``)."""
+        faults = self.emulator.faults
+        if rule_id is None:
+            if method == "GET":
+                return Response(200, faults.listing())
+            if method == "POST":
+                rules, single = faults.add(self._json(body))
+                shown = [r.to_json() for r in rules]
+                return Response(201, {"ids": [r.id for r in rules], "data": shown[0] if single else shown})
+            if method == "DELETE":
+                faults.clear()
+                return Response(204, None)
+        else:
+            rule = faults.get(rule_id)
+            if rule is None:
+                raise _admin_error(404, "NOT_FOUND", f"There is no fault rule '{rule_id}'")
+            if method == "GET":
+                return Response(200, {"data": rule.to_json()})
+            if method == "DELETE":
+                faults.remove(rule_id)
                 return Response(204, None)
         raise _admin_error(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here")
 
@@ -349,6 +385,7 @@ class EmulatorApp:
         clock: Callable[[], float] = time.time,
         access_log: Callable[[str], None] | None = None,
         authority: Authority | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
         self.credentials = credentials
@@ -358,6 +395,8 @@ class EmulatorApp:
         self.api = Api(self.ctx, registry)
         self.verifier = TokenVerifier(credentials, clock)
         self.rate_limiter = RateLimiter(rate_limit, clock)
+        self.faults = FaultInjector()
+        self._sleep = sleep  # the latency faults' (injectable for tests)
         self.admin = AdminApi(self)
         self.access_log = access_log
 
@@ -369,24 +408,52 @@ class EmulatorApp:
         base_url = _base_url(environ)
         body = _read_body(environ)
         bucket = self.credentials.key_id
+        is_api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
+        injection = self.faults.decide(method, path) if is_api else Injection()
+        fault = injection.fault
+        if injection.delay > 0:
+            self._sleep(injection.delay)
         try:
-            if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            if not is_api and (path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")):
                 response = self.admin.handle(method, path, base_url, body)
+            elif fault is not None and fault.kind == DROP_BEFORE_COMMIT:
+                response = None  # never handled
+            elif fault is not None and fault.kind != DROP_AFTER_COMMIT:
+                raise fault.error(self.rate_limiter.header(self.rate_limiter.remaining(bucket)))
             else:
                 response, bucket = self._api(environ, method, path, raw_query, base_url, body)
         except ApiError as exc:
             response = Response(exc.status, exc.document(), dict(exc.headers))
+            if fault is not None and fault.html:
+                response = Response(exc.status, fault.html_body(), {**exc.headers, "Content-Type": "text/html"})  # type: ignore[arg-type]
         except Exception as exc:  # never leak a traceback to the client; log it
             print(f"asc-emulator: internal error on {method} {path}: {exc!r}", file=sys.stderr)
             response = Response(500, ApiError(unexpected_error()).document())
-        if "X-Rate-Limit" not in response.headers:
+        dropped = fault is not None and fault.kind in (DROP_BEFORE_COMMIT, DROP_AFTER_COMMIT)
+        # "committed": the request was carried out (2xx from its handler), whether or not the
+        # answer reached the client; a fault that answers or drops first means it was not.
+        committed = response is not None and 200 <= response.status < 300 and (fault is None or fault.kind == DROP_AFTER_COMMIT)
+        if response is not None and "X-Rate-Limit" not in response.headers:
             response.headers["X-Rate-Limit"] = self.rate_limiter.header(self.rate_limiter.remaining(bucket))
         duration_ms = (time.perf_counter() - started) * 1000
-        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            self.store.log_request(method, path, raw_query, response.status, _now_iso(), duration_ms)
+        status = 0 if dropped or response is None else response.status  # 0: no answer was sent
+        if is_api:
+            self.store.log_request(
+                method, path, raw_query, status, _now_iso(), duration_ms,
+                fault=injection.kind, delay=injection.delay, committed=committed,
+            )
         if self.access_log is not None:
             suffix = f"?{raw_query}" if raw_query else ""
-            self.access_log(f"{method} {path}{suffix} -> {response.status} ({duration_ms:.1f} ms)")
+            outcome = str(status)
+            if dropped:
+                handled = f" (handled: {response.status})" if response is not None else ""
+                outcome = f"connection dropped: {fault.kind}{handled}"  # type: ignore[union-attr]
+            elif injection.kind is not None:
+                outcome += f" [fault: {injection.kind}]"
+            self.access_log(f"{method} {path}{suffix} -> {outcome} ({duration_ms:.1f} ms)")
+        if dropped:
+            raise dropped_connection(fault.kind, committed=committed)  # type: ignore[union-attr]
+        assert response is not None
         return _send(response, start_response)
 
     def _api(
@@ -438,7 +505,10 @@ def _read_body(environ: Mapping[str, Any]) -> bytes:
 
 def _send(response: Response, start_response: StartResponse) -> list[bytes]:
     headers = {"Content-Type": "application/json", "X-Request-ID": str(uuid.uuid4()), **response.headers}
-    payload = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
+    if isinstance(response.body, bytes):  # a fault's HTML page
+        payload = response.body
+    else:
+        payload = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
     if response.status != 204:
         headers["Content-Length"] = str(len(payload))
     start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", list(headers.items()))
@@ -458,6 +528,7 @@ _REASONS = {
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -471,7 +542,8 @@ class Emulator:
 
     ``Emulator(state_dir).app`` is the WSGI app (use with ``httpx.WSGITransport``);
     :meth:`serve` runs it on a real socket. The first start in a state dir issues an API key
-    (``AuthKey_<KEYID>.p8``); later starts reuse it and every stored object.
+    (``AuthKey_<KEYID>.p8``); later starts reuse it and every stored object. ``sleep`` is what
+    latency faults call (a test may pass a fake).
     """
 
     def __init__(
@@ -482,6 +554,7 @@ class Emulator:
         rate_limit: int = 3600,
         clock: Callable[[], float] = time.time,
         access_log: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if specs is None:
             from ..resources import SPECS  # imported here: the package's resources are heavier
@@ -504,7 +577,13 @@ class Emulator:
             clock=clock,
             access_log=access_log,
             authority=self.authority,
+            sleep=sleep,
         )
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The fault rules (in memory), as the admin API's ``/_emulator/faults`` sees them."""
+        return self.app.faults
 
     @property
     def key_id(self) -> str:

@@ -20,7 +20,7 @@ import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 if TYPE_CHECKING:
     from .app import Emulator
@@ -49,8 +49,38 @@ class _IPv6Server(_ThreadingWSGIServer):
     address_family = socket.AF_INET6
 
 
+class _ServerHandler(ServerHandler):
+    """wsgiref's per-request handler, plus the emulator's dropped-connection faults: when the
+    app raises :func:`.faults.dropped_connection`'s exception nothing is written, and the
+    request handler then closes the socket, so the client sees the connection end without an
+    HTTP response (httpx: ``RemoteProtocolError``)."""
+
+    def handle_error(self) -> None:
+        from .faults import is_dropped_connection
+
+        if is_dropped_connection(sys.exc_info()[1]):
+            return  # no status line, no headers, no body; the socket closes after handle()
+        super().handle_error()
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """wsgiref's handler without its own access log (the app logs) or DNS lookups."""
+    """wsgiref's handler without its own access log (the app logs) or DNS lookups, running
+    the app through :class:`_ServerHandler`."""
+
+    def handle(self) -> None:
+        # WSGIRequestHandler.handle() with our ServerHandler: one request per connection.
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = ""
+            self.request_version = ""
+            self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():  # an error answer was sent
+            return
+        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=False)
+        handler.request_handler = self  # type: ignore[attr-defined] # wsgiref's back-pointer for logging
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         return None

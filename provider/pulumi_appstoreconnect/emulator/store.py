@@ -341,9 +341,19 @@ CREATE TABLE IF NOT EXISTS request_log (
     query TEXT NOT NULL,
     status INTEGER NOT NULL,
     time TEXT NOT NULL,
-    duration_ms REAL NOT NULL
+    duration_ms REAL NOT NULL,
+    fault TEXT,
+    delay REAL NOT NULL DEFAULT 0,
+    committed INTEGER NOT NULL DEFAULT 0
 );
 """
+# Columns added to request_log after its first release: (name, declaration) for state files
+# made before them.
+_REQUEST_LOG_ADDED = (
+    ("fault", "TEXT"),
+    ("delay", "REAL NOT NULL DEFAULT 0"),
+    ("committed", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 class Store:
@@ -361,6 +371,11 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        with self.transaction():
+            present = {row[1] for row in self._conn.execute("PRAGMA table_info(request_log)")}
+            for name, declaration in _REQUEST_LOG_ADDED:
+                if name not in present:
+                    self._conn.execute(f"ALTER TABLE request_log ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -485,17 +500,38 @@ class Store:
 
     # -- request log ------------------------------------------------------------------
 
-    def log_request(self, method: str, path: str, query: str, status: int, time: str, duration_ms: float) -> None:
+    def log_request(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        time: str,
+        duration_ms: float,
+        *,
+        fault: str | None = None,
+        delay: float = 0.0,
+        committed: bool | None = None,
+    ) -> None:
+        """Log one ``/v1`` request. ``status`` 0: no answer was sent (a dropped connection);
+        ``fault``: the injected fault's kind; ``delay``: injected latency (s); ``committed``:
+        the request was carried out (default: a 2xx status)."""
+        if committed is None:
+            committed = 200 <= status < 300
         with self.transaction():
             self._conn.execute(
-                "INSERT INTO request_log (method, path, query, status, time, duration_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                (method, path, query, status, time, round(duration_ms, 3)),
+                "INSERT INTO request_log (method, path, query, status, time, duration_ms, fault, delay, committed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (method, path, query, status, time, round(duration_ms, 3), fault, delay, int(committed)),
             )
 
     def requests(self) -> list[dict[str, Any]]:
-        rows = self._query("SELECT seq, method, path, query, status, time, duration_ms FROM request_log ORDER BY seq")
-        keys = ("seq", "method", "path", "query", "status", "time", "duration_ms")
-        return [dict(zip(keys, row)) for row in rows]
+        rows = self._query(
+            "SELECT seq, method, path, query, status, time, duration_ms, fault, delay, committed "
+            "FROM request_log ORDER BY seq"
+        )
+        keys = ("seq", "method", "path", "query", "status", "time", "duration_ms", "fault", "delay", "committed")
+        return [{**dict(zip(keys, row)), "committed": bool(row[9])} for row in rows]
 
     def clear_requests(self) -> None:
         with self.transaction():
