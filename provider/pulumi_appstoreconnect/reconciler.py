@@ -256,16 +256,10 @@ class SpecProvider(dyn.ResourceProvider):
         existing = self.find_by_natural_key(str(inputs[key.name]))
         if existing is None:
             return exc
-        return ConflictError(
-            exc.status,
-            exc.errors,
-            method=exc.method,
-            url=exc.url,
-            hint=(
-                f"An existing {self.spec.rest_type} object (id {existing['id']}) already has "
-                f"{key.name} {inputs[key.name]!r} and is not managed by this stack. Delete it in "
-                f"App Store Connect or choose another {key.name}."
-            ),
+        return exc.with_hint(
+            f"An existing {self.spec.rest_type} object (id {existing['id']}) already has "
+            f"{key.name} {inputs[key.name]!r} and is not managed by this stack. Delete it in "
+            f"App Store Connect or choose another {key.name}."
         )
 
     def find_existing(self, inputs: dict[str, Any]) -> dict[str, Any] | None:

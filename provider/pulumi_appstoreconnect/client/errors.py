@@ -36,6 +36,8 @@ a token, a key or the query string of the request.
 
 from __future__ import annotations
 
+import copy
+
 import email.utils
 import json
 import re
@@ -250,6 +252,13 @@ class AppStoreConnectError(Exception):
         self.attempts = attempts
         self.waited = waited
         super().__init__(self._message())
+
+    def with_hint(self, hint: str) -> AppStoreConnectError:
+        """The same error with a hint that says what to do (e.g. which object collides)."""
+        clone = copy.copy(self)
+        clone.hint = hint
+        clone.args = (clone._message(),)
+        return clone
 
     # -- the first error, for convenience ----------------------------------------------
 

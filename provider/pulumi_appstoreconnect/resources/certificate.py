@@ -175,15 +175,9 @@ def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str,
         f"expires {(c.get('attributes') or {}).get('expirationDate')})"
         for c in existing
     )
-    return ConflictError(
-        error.status,
-        error.errors,
-        method=error.method,
-        url=error.url,
-        hint=(
-            f"Apple limits how many {cert_type} certificates a team can hold, and this team has "
-            f"{len(existing)}: {listing}. Revoke one (or manage it in this stack) and run again."
-        ),
+    return error.with_hint(
+        f"Apple limits how many {cert_type} certificates a team can hold, and this team has "
+        f"{len(existing)}: {listing}. Revoke one (or manage it in this stack) and run again."
     )
 
 
