@@ -327,6 +327,21 @@ def test_other_filters_are_exact_and_values_are_ored(api: httpx.Client, catalogu
     assert _identifiers(api.get("/v1/bundleIds", params={"filter[id]": wanted})) == ["com.y.app"]
 
 
+def test_platform_filter_also_returns_universal_bundle_ids(api: httpx.Client, catalogue: dict[str, Any]) -> None:
+    # A UNIVERSAL App ID serves iOS and macOS alike, and Apple lists it under both platforms
+    # (Tinder/sign-here#19: filter[platform]=IOS answered a UNIVERSAL one). An exact-match
+    # filter would hide com.y.app from a client looking for its iOS App ID.
+    assert _identifiers(api.get("/v1/bundleIds", params={"filter[platform]": "IOS"})) == [
+        "com.x.app",
+        "com.x.app.widget",
+        "com.y.app",
+    ]
+    assert _identifiers(api.get("/v1/bundleIds", params={"filter[platform]": "MAC_OS"})) == ["com.x.apple", "com.y.app"]
+    assert _identifiers(api.get("/v1/bundleIds", params={"filter[platform]": "UNIVERSAL"})) == ["com.y.app"]
+    response = api.get("/v1/bundleIds", params={"filter[platform]": "IOS", "filter[identifier]": "com.y"})
+    assert _identifiers(response) == ["com.y.app"] and response.json()["meta"]["paging"]["total"] == 1
+
+
 def test_filters_combine_with_and(api: httpx.Client, catalogue: dict[str, Any]) -> None:
     response = api.get("/v1/bundleIds", params={"filter[identifier]": "com.x", "filter[platform]": "IOS"})
     assert _identifiers(response) == ["com.x.app", "com.x.app.widget"]
@@ -487,3 +502,29 @@ def test_deleting_a_bundle_id_deletes_its_capabilities(api: httpx.Client, admin:
     assert len(api.get(f"/v1/bundleIds/{bundle['id']}/bundleIdCapabilities").json()["data"]) == 1
     assert api.delete(f"/v1/bundleIds/{bundle['id']}").status_code == 204
     assert admin.get("/_emulator/objects/bundleIdCapabilities").json()["data"] == []
+
+
+RELATIONSHIP_WRITES = [
+    ("POST", "profiles"),
+    ("DELETE", "profiles"),
+    ("PATCH", "profiles"),
+    ("POST", "bundleIdCapabilities"),
+    ("DELETE", "bundleIdCapabilities"),
+    ("PATCH", "app"),
+]
+
+
+@pytest.mark.parametrize(("method", "relationship"), RELATIONSHIP_WRITES)
+def test_relationship_writes_do_not_exist(
+    api: httpx.Client, create_bundle_id: CreateBundleId, method: str, relationship: str
+) -> None:
+    # Apple's spec has no POST/PATCH/DELETE on any relationship of bundleIds (nor of devices,
+    # certificates, profiles or capabilities): a bundle ID's profiles and capabilities change
+    # by creating and deleting those objects. The linkage endpoints only answer GET.
+    bundle = create_bundle_id("com.example.links")
+    linkage = {"data": [{"type": relationship, "id": "X"}]} if relationship != "app" else {"data": {"type": "apps", "id": "X"}}
+    response = api.request(method, f"/v1/bundleIds/{bundle['id']}/relationships/{relationship}", json=linkage)
+    assert response.status_code == 405, response.text
+    assert error(response)["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["allow"] == "GET"
+    assert api.get(f"/v1/bundleIds/{bundle['id']}/relationships/{relationship}").status_code == 200

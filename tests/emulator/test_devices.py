@@ -69,6 +69,18 @@ def test_devices_cannot_be_deleted(api: httpx.Client, create_device: CreateDevic
     assert api.get(f"/v1/devices/{device['id']}").status_code == 200
 
 
+def test_platform_filter_refuses_universal_as_apple_does(api: httpx.Client, create_device: CreateDevice) -> None:
+    # The spec lists UNIVERSAL for devices' filter[platform]; Apple answers 400 (fastlane
+    # issues #29497 and #29573 quote it; fastlane 2.227.2 stopped sending it).
+    create_device(platform="IOS")
+    response = api.get("/v1/devices", params={"filter[platform]": "IOS,UNIVERSAL"})
+    assert response.status_code == 400
+    item = error(response)
+    assert (item["code"], item["source"]) == ("PARAMETER_ERROR.INVALID", {"parameter": "filter[platform]"})
+    assert item["detail"] == "'UNIVERSAL' is not a valid filter value. Expected one of: IOS, MAC_OS"
+    assert len(api.get("/v1/devices", params={"filter[platform]": "IOS,MAC_OS"}).json()["data"]) == 1
+
+
 def test_name_and_status_are_patched(api: httpx.Client, create_device: CreateDevice) -> None:
     device = create_device(name="Old")
     response = patch(api, device["id"], name="New", status="DISABLED")

@@ -136,9 +136,11 @@ def test_devices_on_a_store_profile_are_refused(api: httpx.Client, setup: dict[s
         api, "Store", "IOS_APP_STORE", setup["bundle"]["id"], [setup["distribution"]["id"]], [setup["devices"][0]["id"]]
     )
     assert response.status_code == 409
+    # Apple's code and words (codemagic cli-tools PR #26 logged the live answer).
     assert (error(response)["code"], error(response)["source"]) == (
-        "ENTITY_ERROR.RELATIONSHIP.INVALID", {"pointer": "/data/relationships/devices"}
+        "ENTITY_ERROR.RELATIONSHIP.NOT_ALLOWED", {"pointer": "/data/relationships/devices"}
     )
+    assert error(response)["detail"] == "No devices can be associated to Provisioning Profiles for the App Store."
 
 
 def test_a_mac_profile_speaks_macos(

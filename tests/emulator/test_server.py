@@ -122,7 +122,7 @@ def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None
         main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--host", "--port", "--state-dir", "--ready-file", "--quiet", "--rate-limit"):
+    for option in ("--host", "--port", "--state-dir", "--ready-file", "--quiet", "--rate-limit", "--seed"):
         assert option in text
 
 

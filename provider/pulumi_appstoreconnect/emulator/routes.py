@@ -502,10 +502,11 @@ class Api:
                 if wire not in rt.filters:
                     raise ApiError(parameter_invalid(name, f"'{wire}' is not a valid filter type"))
                 values = _csv(name, value)
-                allowed = rt.enum_values(wire)
+                allowed = rt.rules.filter_values.get(wire) or rt.enum_values(wire)
                 for v in values:
                     if allowed is not None and v not in allowed:
-                        detail = f"'{v}' is not a valid value for the parameter '{name}'. Expected one of: {_expected(allowed)}"
+                        # Apple's words (quoted in fastlane issue #29497).
+                        detail = f"'{v}' is not a valid filter value. Expected one of: {', '.join(allowed)}"
                         raise ApiError(parameter_invalid(name, detail))
                 query.filters[wire] = values
             elif name == "sort" and is_get and kind == COLLECTION:

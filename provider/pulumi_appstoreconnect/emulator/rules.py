@@ -152,6 +152,14 @@ def prefix(stored_value: Any, wanted: str) -> bool:
     return isinstance(stored_value, str) and stored_value.startswith(wanted)
 
 
+def platform_or_universal(stored_value: Any, wanted: str) -> bool:
+    """``filter[platform]`` on bundle IDs: a UNIVERSAL bundle ID is an iOS and a macOS App ID
+    too, so ``IOS`` and ``MAC_OS`` also return it (Tinder/sign-here#19 saw a UNIVERSAL bundle
+    ID answer ``filter[platform]=IOS``; codemagic cli-tools#76 saw the filter "return all
+    platforms"). ``UNIVERSAL`` returns only UNIVERSAL ones."""
+    return stored_value == wanted or (stored_value == "UNIVERSAL" and wanted in ("IOS", "MAC_OS"))
+
+
 def _default_new_id(ctx: Context, attributes: Mapping[str, Any], relationships: Mapping[str, Any]) -> str:
     return random_code(10)
 
@@ -212,6 +220,9 @@ class TypeRules:
     visible: Callable[[StoredObject], bool] = _always
     # filter[<wire>] semantics other than exact equality.
     filter_matchers: Mapping[str, Matcher] = field(default_factory=dict)
+    # filter[<wire>] values Apple accepts when narrower than the attribute's enum (the spec
+    # lists devices' filter[platform] as IOS, MAC_OS, UNIVERSAL; Apple refuses UNIVERSAL).
+    filter_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # `sort` keys (without '-'); None: the spec's filters that are attributes, plus id.
     sort_fields: tuple[str, ...] | None = None
     new_id: Callable[[Context, Mapping[str, Any], Mapping[str, Any]], str] = _default_new_id
@@ -271,7 +282,7 @@ BUNDLE_ID_RULES = TypeRules(
     create_extra_attributes=("seedId",),
     # Apple quirk: filter[identifier] is a prefix match ("com.x.app" also returns
     # "com.x.app.widget"); clients must re-check candidates exactly.
-    filter_matchers={"identifier": prefix},
+    filter_matchers={"identifier": prefix, "platform": platform_or_universal},
     computed=_bundle_id_computed,
     # Apple's wording (409 ENTITY_ERROR.ATTRIBUTE.INVALID) for an identifier already taken.
     duplicate_error=lambda wire, value: attribute_invalid(
@@ -363,6 +374,10 @@ def _device_computed(ctx: Context, attributes: Mapping[str, Any], relationships:
 DEVICE_RULES = TypeRules(
     operations=frozenset({LIST, CREATE, READ, UPDATE}),  # no DELETE: disable instead
     filter_matchers={"udid": casefold},
+    # Apple answers filter[platform]=UNIVERSAL on devices with 400 "'UNIVERSAL' is not a valid
+    # filter value. Expected one of: IOS, MAC_OS" (fastlane issues #29497, #29573; fastlane
+    # PR #29500 stopped sending it), although the spec's parameter lists UNIVERSAL.
+    filter_values={"platform": ("IOS", "MAC_OS")},
     computed=_device_computed,
     # Apple's 409 for a UDID registered already (enabled or disabled), as quoted in fastlane
     # issues #17426 and #20551; the pointer is the emulator's addition.
@@ -613,10 +628,25 @@ def _profile_validate(ctx: Context, operation: str, new: StoredObject, old: Stor
                     "devices", f"The device '{device.id}' is disabled and can not be included in a profile."
                 ))
     elif device_ids:
-        errors.append(relationship_invalid(
-            "devices", f"A '{profile_type}' profile does not provision devices: leave the relationship 'devices' out."
-        ))
+        errors.append(devices_not_allowed(profile_type))
     return errors
+
+
+def devices_not_allowed(profile_type: str) -> ErrorItem:
+    """Apple's 409 for devices sent with a profile type that provisions none. Code and App
+    Store wording as logged from the live API in codemagic cli-tools PR #26 (the answer has no
+    source there; the pointer is the emulator's addition)."""
+    if profile_type.endswith("_STORE"):
+        detail = "No devices can be associated to Provisioning Profiles for the App Store."
+    else:
+        detail = f"No devices can be associated to Provisioning Profiles of type '{profile_type}'."
+    return ErrorItem(
+        409,
+        "ENTITY_ERROR.RELATIONSHIP.NOT_ALLOWED",
+        "A relationship in the provided entity is not allowed for this request",
+        detail,
+        {"pointer": "/data/relationships/devices"},
+    )
 
 
 PROFILE_RULES = TypeRules(
@@ -640,9 +670,10 @@ RULES: dict[str, TypeRules] = {
     "profiles": PROFILE_RULES,
 }
 
-# Types the emulator stores although no spec manages them yet (admin API can seed them;
-# they appear as related objects, e.g. an app under GET /v1/bundleIds/{id}/app).
-EXTRA_TYPES: frozenset[str] = frozenset({"apps"})
+# Types the emulator stores although no spec manages them yet, and Apple's API cannot create
+# (the admin API and `--seed` files load them; they appear as related objects, e.g. an app
+# under GET /v1/bundleIds/{id}/app).
+EXTRA_TYPES: frozenset[str] = frozenset({"apps", "builds"})
 
 
 def rules_for(rest_type: str) -> TypeRules:

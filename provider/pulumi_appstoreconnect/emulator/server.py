@@ -174,6 +174,23 @@ def _parser() -> argparse.ArgumentParser:
         help="requests per key per rolling hour before 429 (default 3600, Apple's budget)",
     )
     parser.add_argument("--quiet", action="store_true", help="print neither the banner nor one line per request")
+    parser.add_argument(
+        "--seed",
+        metavar="FILE",
+        help=(
+            "on first start (empty state), load objects Apple's API cannot create (apps, builds, a "
+            "portal-made UNIVERSAL App ID, devices, certificates, profiles) from a JSON file: "
+            '{"<type>": [{"id"?, "attributes", "relationships"?}, ...]}, each object shaped like the '
+            "body of POST /_emulator/objects/<type>; 'demo' names the seed shipped with the package. "
+            "A state dir that already holds objects is not seeded again"
+        ),
+    )
+    parser.epilog = (
+        "Admin API (no auth, loopback): /_emulator/health, /_emulator/objects/<type>[/<id>] "
+        "(GET, POST, PATCH, DELETE: out-of-band changes), /_emulator/faults (fault injection), "
+        "/_emulator/requests, /_emulator/reset. "
+        "What the emulator models, and where it departs from Apple's spec on purpose: docs/emulator.md."
+    )
     return parser
 
 
@@ -189,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulator = Emulator(args.state_dir, rate_limit=args.rate_limit, access_log=None if args.quiet else log)
     except (OSError, sqlite3.Error) as exc:
         print(f"asc-emulator: cannot open the state dir {args.state_dir}: {exc}", file=sys.stderr)
+        return 2
+    if args.seed is not None and _seed(emulator, args.seed, quiet=args.quiet) != 0:
+        emulator.close()
         return 2
     try:
         server = EmulatorServer(emulator.app, args.host, args.port)
@@ -212,6 +232,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.ready_file.unlink(missing_ok=True)
     if not args.quiet:
         print("App Store Connect emulator stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def _seed(emulator: Emulator, seed: str, *, quiet: bool) -> int:
+    """Load ``--seed`` into a fresh state dir (see :mod:`.seeding`); 2 when it cannot."""
+    from .seeding import SeedError, load_seed
+
+    try:
+        created = load_seed(emulator, seed)
+    except SeedError as exc:
+        print(f"asc-emulator: {exc}", file=sys.stderr)
+        return 2
+    if not quiet:
+        if created:
+            counts = ", ".join(f"{n} {rest_type}" for rest_type, n in created.items())
+            print(f"asc-emulator: seeded {counts} from {seed}", file=sys.stderr, flush=True)
+        else:
+            print(f"asc-emulator: the state dir already holds objects; --seed {seed} not loaded", file=sys.stderr, flush=True)
     return 0
 
 
