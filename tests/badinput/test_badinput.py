@@ -44,6 +44,7 @@ TABLE: list[tuple[str, str, Any, str]] = [
     ("bundleIds", "identifier", "com.example.", "not a valid bundle identifier"),
     ("bundleIds", "identifier", "com.exämple.app", "not a valid bundle identifier"),
     ("bundleIds", "identifier", None, "required"),
+    ("bundleIds", "identifier", "com.example.app\n", "not a valid bundle identifier"),  # found by hypothesis
     ("bundleIds", "platform", "SERVICES", "must be one of"),
     ("bundleIds", "platform", "ios", "must be one of"),
     ("bundleIds", "name", "", "must not be empty"),
@@ -61,6 +62,7 @@ TABLE: list[tuple[str, str, Any, str]] = [
     ("devices", "udid", "00008030001A35E11A88802E", "is not a device UDID"),
     ("devices", "udid", "zz008030-001A35E11A88802E", "is not a device UDID"),
     ("devices", "udid", "a1b2c3d4e5f60718293a4b5c6d7e8f901234567", "is not a device UDID"),
+    ("devices", "udid", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678\n", "is not a device UDID"),
     ("devices", "platform", "TV_OS", "must be one of"),
     ("devices", "name", "x" * 51, "at most 50"),
     ("devices", "status", "LOST", "must be one of"),
@@ -76,6 +78,7 @@ TABLE: list[tuple[str, str, Any, str]] = [
     ("profiles", "certificates", "CERT123456", "valid list"),
     ("profiles", "certificates", {"kind": "allValidCertificates", "certificate_types": []}, "at least 1 item"),
     ("profiles", "devices", {"kind": "allEnabledDevices", "platform": "WATCH_OS"}, "platform"),
+    ("profiles", "devices", {"kind": "allEnabledDevices", "platform": "UNIVERSAL"}, "platform"),
     ("profiles", "devices", {"kind": "allEnabledDevices", "platform": "IOS", "device_classes": ["TOASTER"]}, "device_classes"),
     ("profiles", "uuid", "1234", "set by Apple"),
     ("profiles", "bundle_id", None, "required"),

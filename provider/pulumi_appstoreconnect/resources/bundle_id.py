@@ -34,7 +34,7 @@ class BundleIdPlatform(str, enum.Enum):
 # Apple's rule for an App ID: letters, digits, hyphens and periods; a wildcard App ID ends
 # in ".*" (or is "*" alone). No empty components, no leading/trailing period.
 _COMPONENT = r"[A-Za-z0-9-]+"
-_IDENTIFIER = re.compile(rf"^(?:{_COMPONENT}(?:\.{_COMPONENT})*(?:\.\*)?|\*)$")
+_IDENTIFIER = re.compile(rf"(?:{_COMPONENT}(?:\.{_COMPONENT})*(?:\.\*)?|\*)")
 _MAX_IDENTIFIER_LENGTH = 255
 
 
@@ -43,7 +43,7 @@ def bundle_identifier(value: object) -> str | None:
         return "must be a non-empty string such as 'com.example.app'"
     if len(value) > _MAX_IDENTIFIER_LENGTH:
         return f"is {len(value)} characters long; Apple allows at most {_MAX_IDENTIFIER_LENGTH}"
-    if not _IDENTIFIER.match(value):
+    if not _IDENTIFIER.fullmatch(value):
         return (
             f"{value!r} is not a valid bundle identifier: use letters, digits, hyphens and "
             "periods (e.g. 'com.example.app'); a wildcard '*' may only be the last component"

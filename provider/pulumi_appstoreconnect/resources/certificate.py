@@ -132,7 +132,10 @@ def certificate_files(outputs: dict[str, Any]) -> dict[str, Any]:
     if not content:
         return {}
     derived: dict[str, Any] = {}
-    certificate = x509.load_der_x509_certificate(base64.b64decode(content))
+    try:
+        certificate = x509.load_der_x509_certificate(base64.b64decode(content))
+    except ValueError:  # trimmed or garbled content: report what Apple sent, derive nothing
+        return {}
     derived["certificate_pem"] = certificate.public_bytes(serialization.Encoding.PEM).decode()
     key_pem = outputs.get("private_key_pem")
     if key_pem and not outputs.get("p12"):

@@ -35,13 +35,13 @@ class DeviceStatus(str, enum.Enum):
 # with a dash (iPhone XS and later, Apple silicon), and the 8-4-4-4-12 provisioning UUID of
 # Intel Macs.
 _UDID = re.compile(
-    r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{8}-[0-9a-fA-F]{16}"
-    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    r"(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{8}-[0-9a-fA-F]{16}"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 )
 
 
 def udid_format(value: object) -> str | None:
-    if not isinstance(value, str) or not _UDID.match(value):
+    if not isinstance(value, str) or not _UDID.fullmatch(value):
         return (
             f"{value!r} is not a device UDID: expected 40 hex digits, 8 and 16 hex digits "
             "joined by a dash (e.g. 00008030-001A35E11A88802E), or a Mac's 8-4-4-4-12 UUID"

@@ -12,7 +12,6 @@ from pydantic import Field
 from ..client.documents import parse_timestamp
 from ..reconciler import SpecResource
 from ..spec import COMPUTED, CREATE_ONLY, DELETE, Check, Hooks, NaturalKey, Relationship, ResourceSpec, SpecModel
-from .bundle_id import BundleIdPlatform
 from .certificate import CertificateType
 from .checks import non_blank
 
@@ -52,7 +51,9 @@ class AllEnabledDevices(SpecModel):
     """
 
     kind: Literal["allEnabledDevices"] = "allEnabledDevices"
-    platform: BundleIdPlatform
+    # Apple refuses filter[platform]=UNIVERSAL on devices (400, seen by fastlane users in
+    # 2025), although its spec lists it: a device is either an iOS-family device or a Mac.
+    platform: Literal["IOS", "MAC_OS"]
     device_classes: list[DeviceClass] | None = None
 
 
