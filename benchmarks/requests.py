@@ -3,7 +3,8 @@
 Apple allows 3,600 requests per key per rolling hour, so the number of requests an operation
 costs is the figure that matters (wall time against a local emulator says little). For each
 example: the first ``up``, a no-op ``up``, a no-op ``preview`` and a ``refresh``, counted from the
-emulator's request log by method.
+emulator's request log by method. Then the signing example's first ``up`` under ~10 % injected
+faults, to price what retries and look-ups after ambiguous POSTs cost.
 """
 
 from __future__ import annotations
@@ -48,6 +49,36 @@ def measure(example: str, workdir: Path, emulator: Emulator, base_url: str) -> d
     return results
 
 
+FAULTS = {  # about one request in ten, as in the fault suite
+    "seed": "bench",
+    "rules": [
+        {"kind": "429", "probability": 0.03},
+        {"kind": "503", "probability": 0.03},
+        {"kind": "drop_before_commit", "probability": 0.02},
+        {"kind": "drop_after_commit", "probability": 0.02},
+    ],
+}
+
+
+def measure_under_faults(workdir: Path, emulator: Emulator, base_url: str, runs: int = 5) -> dict[str, float]:
+    """The signing example's first up, repeated with ~10 % of requests faulted: the overhead."""
+    admin = httpx.Client(base_url=f"{base_url}/_emulator", timeout=30)
+    sent, injected = 0, 0
+    for run in range(runs):
+        admin.post("/reset")
+        stack = new_stack(
+            "signing", workdir / f"run{run}", base_url=base_url, key_id=emulator.key_id,
+            issuer_id=emulator.issuer_id, private_key_pem=emulator.private_key_pem,
+        )
+        admin.post("/faults", json={**FAULTS, "seed": f"bench-{run}"})
+        stack.run("up", "--yes")
+        sent += len(admin.get("/requests").json()["data"])
+        injected += admin.get("/faults").json()["injected"]
+        admin.delete("/faults")
+        stack.run("destroy", "--yes")
+    return {"runs": runs, "requests per up": sent / runs, "faults per up": injected / runs}
+
+
 def main() -> int:
     report: dict[str, dict[str, dict[str, int]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,6 +87,7 @@ def main() -> int:
         try:
             for example in ("bundle-ids", "signing"):
                 report[example] = measure(example, Path(tmp) / example, emulator, server.base_url)
+            faulted = measure_under_faults(Path(tmp) / "faulted", emulator, server.base_url)
         finally:
             server.shutdown()
     print(f"{'example':<12} {'step':<15} {'requests':>8}  by method")
@@ -63,6 +95,13 @@ def main() -> int:
         for step, counts in steps.items():
             methods = ", ".join(f"{m} {n}" for m, n in counts.items() if m != "total")
             print(f"{example:<12} {step:<15} {counts['total']:>8}  {methods}")
+    baseline = report["signing"]["first up"]["total"]
+    print(
+        f"\nsigning first up with ~10% faults ({faulted['runs']} runs): {faulted['requests per up']:.1f} "
+        f"requests per up, {faulted['faults per up']:.1f} faults injected; "
+        f"{faulted['requests per up'] / baseline:.2f}x the {baseline} requests without faults"
+    )
+    report["signing under faults"] = {k: v for k, v in faulted.items()}  # type: ignore[assignment]
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "requests.json").write_text(json.dumps(report, indent=2) + "\n")
