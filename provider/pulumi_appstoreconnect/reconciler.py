@@ -117,10 +117,15 @@ class SpecProvider(dyn.ResourceProvider):
         config = {key: req.config.get(f"{CONFIG_NAMESPACE}:{key}") for key in CONFIG_KEYS}
         # Set after unpickling, in the provider process only; never pickled.
         self._stack_config = {k: v for k, v in config.items() if v is not None}
+        self._settings = None
 
     @property
     def client(self) -> AppStoreConnectClient:
-        settings = resolve_settings(getattr(self, "_stack_config", None))
+        # Resolved on first use (a missing setting fails the first operation, naming it) and
+        # kept for the process: the key is read and parsed once, not per request.
+        settings = getattr(self, "_settings", None)
+        if settings is None:
+            settings = self._settings = resolve_settings(getattr(self, "_stack_config", None))
         return _CLIENTS.get(settings)
 
     @staticmethod
