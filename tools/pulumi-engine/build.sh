@@ -10,10 +10,10 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-bin="${1:-$root/.engine/bin}"
+mkdir -p "${1:-$root/.engine/bin}"
+bin="$(cd "${1:-$root/.engine/bin}" && pwd)"  # absolute: the build below runs in $here
 version="$(tr -d ' \n' < "$here/VERSION")"
 stamp="$bin/.built-version"
-mkdir -p "$bin"
 
 log() { printf '[engine] %s\n' "$*" >&2; }
 
@@ -75,7 +75,8 @@ else
   log "Python programs run through the SDK's language server (tools/pulumi-engine/run.py)"
 fi
 
-"$bin/pulumi" version >/dev/null
+built="$("$bin/pulumi" version)"
+[ "$built" = "v$version" ] || { log "built pulumi reports $built, expected v$version"; exit 1; }
 echo "$version" > "$stamp"
 mkdir -p "$cache" && cp -a "$bin/." "$cache/"
 log "built pulumi $("$bin/pulumi" version) in $(( $(date +%s) - start ))s into $bin"
