@@ -322,13 +322,12 @@ class SpecProvider(dyn.ResourceProvider):
             for f in spec.attributes
             if f.sent_on_update and not _same(olds.get(f.name), inputs.get(f.name))
         }
-        # Provider options (renew_before_days) change nothing remote: no PATCH for them alone.
-        known = {f.name: olds.get(f.name) for f in spec.fields if not f.is_input or f.has(LOCAL)}
-        known.update({k: v for k, v in inputs.items() if k in news})
-        if not changed:
-            return dyn.UpdateResult(self._derive(known))
+        # The old outputs with the program's new inputs on top (computed values carry over).
+        outputs = {**self._inputs(olds), **{k: v for k, v in inputs.items() if k in news}}
+        if not changed:  # only provider options changed (renew_before_days): nothing to PATCH
+            return dyn.UpdateResult(self._derive(outputs))
         data = self.client.update(spec.rest_type, id_, changed)
-        return dyn.UpdateResult(self._outputs(data, known))
+        return dyn.UpdateResult(self._outputs(data, outputs))
 
     # -- delete -----------------------------------------------------------------------
 

@@ -150,8 +150,10 @@ def test_duplicate_identifier_is_409_with_apples_wording(api: httpx.Client, crea
 
 
 def test_identifier_differing_only_in_a_suffix_is_not_a_duplicate(api: httpx.Client, create_bundle_id: CreateBundleId) -> None:
-    create_bundle_id("com.example.app")
-    create_bundle_id("com.example.app.widget")  # the prefix rule applies to filters, not uniqueness
+    app = create_bundle_id("com.example.app")
+    widget = create_bundle_id("com.example.app.widget")  # the prefix rule applies to filters, not uniqueness
+    assert app["id"] != widget["id"]
+    assert widget["attributes"]["identifier"] == "com.example.app.widget"
 
 
 def test_missing_required_attributes_each_get_an_error(api: httpx.Client) -> None:

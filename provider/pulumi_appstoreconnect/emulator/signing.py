@@ -186,6 +186,32 @@ def _serial() -> int:
     return secrets.randbelow(2**64 - 2**60) + 2**60
 
 
+def _builder(
+    subject: x509.Name, issuer: x509.Name, public_key: Any, start: datetime, end: datetime, *, ca: bool
+) -> x509.CertificateBuilder:
+    """What the CA's own certificate and the certificates it issues share: validity, basic
+    constraints, key usage (only a CA signs certificates) and the subject key identifier."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(_serial())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+                encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
 class Authority:
     """The emulator's CA: issues certificates and signs profile payloads."""
 
@@ -203,25 +229,8 @@ class Authority:
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
         ])
         start = now.replace(microsecond=0) - timedelta(days=1)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(_serial())
-            .not_valid_before(start)
-            .not_valid_after(start + CA_VALIDITY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                    encipher_only=False, decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256())
+        certificate = _builder(name, name, key.public_key(), start, start + CA_VALIDITY, ca=True).sign(
+            key, hashes.SHA256()
         )
         return cls(key, certificate)
 
@@ -286,27 +295,11 @@ class Authority:
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
         ])
         return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(self.certificate.subject)
-            .public_key(public_key)
-            .serial_number(_serial())
-            .not_valid_before(start)
-            .not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                    encipher_only=False, decipher_only=False,
-                ),
-                critical=True,
-            )
+            _builder(subject, self.certificate.subject, public_key, start, end, ca=False)
             .add_extension(x509.ExtendedKeyUsage([kind.usage]), critical=True)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False
             )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .sign(self.key, hashes.SHA256())
         )
 
