@@ -43,6 +43,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         RECORDER.current_test = ""
 
 
+@pytest.fixture(autouse=True)
+def _fresh_provider_process() -> Iterator[None]:
+    """Each test is its own provider process: nothing it learnt about a stack leaks into the next."""
+    from pulumi_appstoreconnect.reconciler import _MEMORY
+
+    _MEMORY.forget()
+    yield
+    _MEMORY.forget()
+
+
 def record_report(report: Any) -> None:
     """Called by the final contract test with what it validated (for the summary)."""
     _REPORTS.append(report)

@@ -8,6 +8,7 @@ environment (see README.md). Errors raised by the API client live in
 
 from __future__ import annotations
 
+from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
 from .resources import (
     AllEnabledDevices,
     AllValidCertificates,
@@ -21,13 +22,14 @@ from .resources import (
     CertificateType,
     Device,
     DeviceClass,
+    DevicePlatform,
     DeviceStatus,
     Profile,
     ProfileType,
 )
 
 __all__ = [
-    "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdPlatform",
-    "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType", "Device",
-    "DeviceClass", "DeviceStatus", "Profile", "ProfileType",
+    "AccountMismatch", "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdPlatform",
+    "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType",
+    "CreateOnlyDrift", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType", "ProviderError",
 ]

@@ -7,7 +7,6 @@ in the provider process (``configure`` and a process-wide client cache).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -21,7 +20,8 @@ from pulumi.runtime import rpc
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .client import AppStoreConnectClient
-from .client.errors import ConflictError, ConnectionFailed, NotFoundError, ServerError
+from .client.errors import AppStoreConnectError, ConflictError, ConnectionFailed, NotFoundError, ServerError
+from .errors import AccountMismatch, CreateOnlyDrift
 from .settings import Settings, resolve_settings
 from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, DeleteSemantics, FieldSpec, ResourceSpec
 
@@ -93,6 +93,75 @@ class _ClientCache:
 _CLIENTS = _ClientCache()
 
 
+class _StackMemory:
+    """What this provider process has learnt about the stack it serves (thread-safe).
+
+    One provider process serves every dynamic resource of one Pulumi operation, so it sees the
+    ids of the objects the stack manages as the engine diffs, reads, creates and updates them:
+
+    - ``managed``: ids of objects the stack holds; a look-up after an ambiguous POST or a 409
+      never takes one of them for the object the create made (a renewal reusing its CSR finds
+      the certificate it renews);
+    - ``replacing``: ids whose diff asked for a replacement (a renewal at Apple's certificate
+      limit is explained as such);
+    - ``changed``: (type, relationship, id) of writes in this run, for specs that regenerate
+      after a related change (a profile after a capability change on its App ID).
+
+    The engine diffs a resource before it creates its replacement, so ``replacing`` is always
+    known in time; ``managed`` holds what the engine has shown the process so far.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._managed: dict[str, set[str]] = {}
+        self._replacing: dict[str, set[str]] = {}
+        self._changed: set[tuple[str, str, str]] = set()
+
+    def manage(self, rest_type: str, id_: str) -> None:
+        with self._lock:
+            self._managed.setdefault(rest_type, set()).add(id_)
+
+    def replace(self, rest_type: str, id_: str) -> None:
+        with self._lock:
+            self._replacing.setdefault(rest_type, set()).add(id_)
+            self._managed.setdefault(rest_type, set()).add(id_)
+
+    def managed(self, rest_type: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._managed.get(rest_type, ()))
+
+    def replacing(self, rest_type: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._replacing.get(rest_type, ()))
+
+    def change(self, spec: ResourceSpec, inputs: Mapping[str, Any]) -> None:
+        """Record a write (or a planned one, at preview) of an object with these inputs."""
+        with self._lock:
+            for f in spec.relationships:
+                value = inputs.get(f.name)
+                if isinstance(value, str) and not _is_unknown(value):
+                    self._changed.add((spec.rest_type, f.name, value))
+
+    def changed(self, rest_type: str, field_name: str, value: Any) -> bool:
+        with self._lock:
+            return (rest_type, field_name, value) in self._changed
+
+    def forget(self) -> None:
+        """Start afresh (tests run many operations in one process)."""
+        with self._lock:
+            self._managed.clear()
+            self._replacing.clear()
+            self._changed.clear()
+
+
+_MEMORY = _StackMemory()
+
+# Bookkeeping output of every resource: the account that created the object and the values of
+# its create-only properties as the program last declared them. Refresh never changes the
+# declared values, so a diff can tell a change in the program from drift read at Apple.
+PROVENANCE = "_provenance"
+
+
 def _spec_for(rest_type: str) -> ResourceSpec:
     from .resources import SPECS  # resources import this module; resolve lazily
 
@@ -120,13 +189,24 @@ class SpecProvider(dyn.ResourceProvider):
         self._settings = None
 
     @property
-    def client(self) -> AppStoreConnectClient:
+    def settings(self) -> Settings:
         # Resolved on first use (a missing setting fails the first operation, naming it) and
         # kept for the process: the key is read and parsed once, not per request.
         settings = getattr(self, "_settings", None)
         if settings is None:
             settings = self._settings = resolve_settings(getattr(self, "_stack_config", None))
-        return _CLIENTS.get(settings)
+        return settings
+
+    @property
+    def client(self) -> AppStoreConnectClient:
+        return _CLIENTS.get(self.settings)
+
+    @property
+    def account(self) -> str:
+        """The account the credentials act for: the issuer (a team's keys share it), or the
+        key itself for an individual key (which has no issuer)."""
+        settings = self.settings
+        return f"issuer:{settings.issuer_id}" if settings.issuer_id else f"key:{settings.key_id}"
 
     @staticmethod
     def now() -> datetime:
@@ -137,7 +217,7 @@ class SpecProvider(dyn.ResourceProvider):
 
     # -- check ------------------------------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         spec = self.spec
         checked: dict[str, Any] = {k: v for k, v in news.items() if k.startswith(_RESERVED_PREFIX)}
         failures: list[dyn.CheckFailure] = []
@@ -155,9 +235,9 @@ class SpecProvider(dyn.ResourceProvider):
         unknown = False
         for f in spec.fields:
             value = news.get(f.name)
-            if f.has(COMPUTED):
+            if not f.is_input:
                 if value is not None and not _is_unknown(value):
-                    failures.append(dyn.CheckFailure(f.name, f"{f.name} is set by Apple and cannot be given as an input"))
+                    failures.append(dyn.CheckFailure(f.name, _output_only(f)))
                 continue
             if _is_unknown(value):
                 unknown = True
@@ -172,34 +252,76 @@ class SpecProvider(dyn.ResourceProvider):
         if not failures and not unknown and spec.hooks.validate is not None:
             model = spec.inputs.model_validate({f.name: checked.get(f.name) for f in spec.fields if f.is_input})
             failures += [dyn.CheckFailure(name, reason) for name, reason in spec.hooks.validate(model)]
+        if not failures and olds and spec.hooks.validate_change is not None:
+            failures += [dyn.CheckFailure(name, reason) for name, reason in spec.hooks.validate_change(olds, checked)]
         if not failures and not unknown and spec.hooks.resolve is not None:
             checked = spec.hooks.resolve(self, checked)
+        if not failures and not olds:
+            _MEMORY.change(spec, checked)  # a create is planned: specs regenerating after it see it
         return dyn.CheckResult(checked, failures)
 
     # -- diff -------------------------------------------------------------------------
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         spec = self.spec
-        replaces: list[str] = []
-        updates: list[str] = []
-        for f in spec.fields:
-            if not f.is_input:
-                continue
-            new = news.get(f.name)
-            if not _is_unknown(new) and _same(olds.get(f.name), new):
-                continue
-            (replaces if f.has(CREATE_ONLY) else updates).append(f.name)
+        replaces, updates, drifted = self._classify(olds, news)
         if spec.hooks.replace_reasons is not None:
             replaces += [r for r in spec.hooks.replace_reasons(olds, self.now()) if r not in replaces]
+        for rest_type, field_name, reason in spec.regenerate_after:
+            if _MEMORY.changed(rest_type, field_name, olds.get(field_name)) and reason not in replaces:
+                replaces.append(reason)
         key = spec.natural_key
         # Natural keys are unique at Apple: a replacement that keeps the key must free it first.
         delete_first = bool(replaces) and (
             spec.delete_before_replace or (key is not None and key.name not in replaces)
         )
+        if replaces:
+            _MEMORY.replace(spec.rest_type, id_)
+        else:
+            _MEMORY.manage(spec.rest_type, id_)
+        if replaces or updates:
+            _MEMORY.change(spec, olds)
+        if drifted:
+            log.warning("%s", self._drift_error(id_, olds, news, drifted))
         return dyn.DiffResult(
-            changes=bool(replaces or updates),
+            changes=bool(replaces or updates or drifted),
             replaces=replaces,
             delete_before_replace=delete_first,
+        )
+
+    def _classify(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[list[str], list[str], list[str]]:
+        """(replaced, updated, drifted) properties. A create-only property is replaced only
+        when the program changed it; a difference the program did not make (read by a refresh)
+        is drift, reported and never acted on."""
+        declared = (olds.get(PROVENANCE) or {}).get("declared")
+        replaces: list[str] = []
+        updates: list[str] = []
+        drifted: list[str] = []
+        for f in self.spec.fields:
+            if not f.is_input:
+                continue
+            new = news.get(f.name)
+            if _is_unknown(new):
+                (replaces if f.has(CREATE_ONLY) else updates).append(f.name)
+                continue
+            old = olds.get(f.name)
+            if f.same(old, new) or (new is None and f.filled_by_apple):
+                continue
+            if not f.has(CREATE_ONLY):
+                updates.append(f.name)
+            elif isinstance(declared, dict) and f.name in declared and not f.same(declared[f.name], new):
+                replaces.append(f.name)  # the program changed it
+            else:
+                drifted.append(f.name)  # Apple differs from what the program still says
+        return replaces, updates, drifted
+
+    def _drift_error(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], drifted: list[str]) -> CreateOnlyDrift:
+        key = self.spec.natural_key
+        return CreateOnlyDrift(
+            self.spec.rest_type,
+            id_,
+            {name: (olds.get(name), news.get(name)) for name in drifted},
+            key_kept=key is not None and key.name not in drifted,
         )
 
     # -- create -----------------------------------------------------------------------
@@ -220,6 +342,8 @@ class SpecProvider(dyn.ResourceProvider):
             }
             if follow_up:  # Apple's POST does not take these: set them right after
                 data = self.client.update(spec.rest_type, data["id"], follow_up)
+        _MEMORY.manage(spec.rest_type, data["id"])
+        _MEMORY.change(spec, inputs)
         return dyn.CreateResult(data["id"], self._outputs(data, inputs))
 
     def _post(self, inputs: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -233,48 +357,113 @@ class SpecProvider(dyn.ResourceProvider):
             for f in spec.relationships
             if f.relationship is not None and inputs.get(f.name) is not None
         }
+        # Objects that exist before this POST are never taken for the one it makes: the stack's
+        # own (a renewal finds the certificate it renews by the same public key) and, for types
+        # whose identity can repeat, whatever matches already.
+        excluded = set(_MEMORY.managed(spec.rest_type))
+        if spec.hooks.existing_before_post is not None:
+            excluded |= spec.hooks.existing_before_post(self, inputs)
+        lookup = {**inputs, **_attribute_inputs(spec, extra)}
+        ambiguous = False
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
                 return self.client.create(spec.rest_type, attributes, relationships or None, path=spec.path)
             except ConflictError as exc:
+                # After an ambiguous failure the 409 may be our own earlier POST, which the
+                # look-up missed (listing lag, a failed GET); a type that converges on conflict
+                # (a capability Apple enabled by default) is simply there already.
+                if ambiguous or spec.converge_on_conflict:
+                    taken = self._take_over(lookup, excluded, f"409 after {'an ambiguous POST' if ambiguous else 'POST'}")
+                    if taken is not None:
+                        return taken
                 explained = spec.hooks.on_conflict(self, exc, inputs) if spec.hooks.on_conflict else None
-                raise (explained or self._explain_conflict(exc, inputs)) from exc
+                raise (explained or self._explain_conflict(exc, lookup)) from exc
             except (ServerError, ConnectionFailed) as exc:
                 # Never re-send a POST blindly: Apple may have created the object before the
                 # failure. Look for it after every ambiguous failure (the last one too, so a
                 # give-up never leaves an object behind that the state does not know).
                 if isinstance(exc, ConnectionFailed) and not exc.ambiguous:
                     raise
-                existing = self.find_existing({**inputs, **_attribute_inputs(spec, extra)})
-                if existing is not None:
-                    log.info("%s: POST failed ambiguously (%s); adopting %s", spec.rest_type, exc.status, existing["id"])
-                    return existing
+                ambiguous = True
+                try:
+                    taken = self._take_over(lookup, excluded, f"POST failed ambiguously ({exc.status})")
+                except AppStoreConnectError:
+                    # The look-up failed too. Where Apple refuses a duplicate (a natural key),
+                    # sending again is safe: its 409 is resolved by the look-up above.
+                    if not spec.post_is_unique or attempt == POST_ATTEMPTS:
+                        raise
+                    continue
+                if taken is not None:
+                    return taken
                 if attempt == POST_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
 
+    def _take_over(self, inputs: Mapping[str, Any], excluded: set[str], why: str) -> dict[str, Any] | None:
+        """The existing object a create with these inputs made (or would make), brought to the
+        inputs' updatable values; None when there is none that matches the program."""
+        for candidate in self._candidates(inputs):
+            if candidate["id"] in excluded or self._mismatches(candidate, inputs):
+                continue
+            log.info("%s: %s; taking over %s", self.spec.rest_type, why, candidate["id"])
+            return self._converge(candidate, inputs)
+        return None
+
+    def _mismatches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """Create-only attributes where ``candidate`` differs from the inputs: (Apple's, ours)."""
+        attributes = candidate.get("attributes") or {}
+        return {
+            f.name: (attributes.get(f.wire), inputs[f.name])
+            for f in self.spec.attributes
+            if f.has(CREATE_ONLY) and not f.has(WRITE_ONLY) and inputs.get(f.name) is not None
+            and f.wire in attributes and not f.same(attributes.get(f.wire), inputs[f.name])
+        }
+
+    def _converge(self, data: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH the updatable attributes where an existing object differs from the inputs."""
+        attributes = data.get("attributes") or {}
+        changed = {
+            f.wire: inputs[f.name]
+            for f in self.spec.attributes
+            if f.sent_on_update and inputs.get(f.name) is not None and not f.same(attributes.get(f.wire), inputs[f.name])
+        }
+        return self.client.update(self.spec.rest_type, data["id"], changed) if changed else data
+
     def _explain_conflict(self, exc: ConflictError, inputs: Mapping[str, Any]) -> Exception:
-        """Name the existing object when a create collides with one registered outside the stack."""
-        key = self.spec.natural_key
+        """Name the existing object a create collided with, and what the user can do."""
+        spec = self.spec
+        key = spec.natural_key
         if key is None or inputs.get(key.name) is None:
             return exc
-        existing = self.find_by_natural_key(str(inputs[key.name]))
+        existing = next(iter(self._candidates(inputs)), None)
         if existing is None:
             return exc
-        return exc.with_hint(
-            f"An existing {self.spec.rest_type} object (id {existing['id']}) already has "
-            f"{key.name} {inputs[key.name]!r} and is not managed by this stack. Delete it in "
-            f"App Store Connect or choose another {key.name}."
-        )
+        what = f"An existing {spec.rest_type} object (id {existing['id']}) already has {key.name} {inputs[key.name]!r}"
+        mismatches = self._mismatches(existing, inputs)
+        if mismatches:
+            what += " with " + ", ".join(f"{name} {remote!r} (the program says {ours!r})" for name, (remote, ours) in mismatches.items())
+        if existing["id"] in _MEMORY.replacing(spec.rest_type):
+            return exc.with_hint(
+                f"{what}: it is the object this resource replaces. The replacement keeps the "
+                f"{key.name}, which Apple allows once: set delete_before_replace=True in the resource's "
+                f"ResourceOptions so the old object goes first."
+            )
+        if existing["id"] in _MEMORY.managed(spec.rest_type):
+            return exc.with_hint(f"{what} and another resource of this stack manages it: declare it once.")
+        return exc.with_hint(f"{what} and is not managed by this stack. {_CONFLICT_ADVICE[spec.delete](key.name)}")
 
     def find_existing(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
         """The remote object a create with these inputs would have made, if it exists."""
+        return next(iter(self._candidates(inputs)), None)
+
+    def _candidates(self, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
         if self.spec.hooks.find_existing is not None:
-            return self.spec.hooks.find_existing(self, inputs)
+            return self.spec.hooks.find_existing(self, dict(inputs))
         key = self.spec.natural_key
         if key is None or inputs.get(key.name) is None:
-            return None
-        return self.find_by_natural_key(str(inputs[key.name]))
+            return []
+        found = self.find_by_natural_key(str(inputs[key.name]))
+        return [found] if found is not None else []
 
     def find_by_natural_key(self, value: str) -> dict[str, Any] | None:
         """The remote object whose natural key equals ``value`` exactly, or None.
@@ -296,8 +485,12 @@ class SpecProvider(dyn.ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         data = self._fetch(id_, props)
         if data is None:
+            self._confirm_gone(id_, props, "Reading")
             return dyn.ReadResult(None, {})
+        _MEMORY.manage(self.spec.rest_type, id_)
         outs = self._outputs(data, props, from_remote=True)
+        # What the program declared survives a refresh: only a program change replaces.
+        outs[PROVENANCE] = {**outs[PROVENANCE], "declared": _declared_kept(self.spec, props)}
         inputs = {f.name: outs.get(f.name) for f in self.spec.fields if f.is_input}
         return dyn.ReadResult(id_, outs, inputs)
 
@@ -312,36 +505,54 @@ class SpecProvider(dyn.ResourceProvider):
             return None  # the parent is gone, and the object with it
         return next((item for item in siblings if item.get("id") == id_), None)
 
+    def _confirm_gone(self, id_: str, props: Mapping[str, Any], operation: str) -> None:
+        """A 404 means "gone" only with the credentials that created the object: another
+        team's key sees none of this team's objects, and a refresh must not drop them all."""
+        recorded = (props.get(PROVENANCE) or {}).get("account")
+        if isinstance(recorded, str) and recorded != self.account:
+            raise AccountMismatch(self.spec.rest_type, id_, recorded, self.account, operation)
+
     # -- update -----------------------------------------------------------------------
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         spec = self.spec
+        _replaced, _updated, drifted = self._classify(olds, news)
+        if drifted:
+            raise self._drift_error(id_, olds, news, drifted)
         inputs = self._inputs(news)
         changed = {
             f.wire: inputs.get(f.name)
             for f in spec.attributes
-            if f.sent_on_update and not _same(olds.get(f.name), inputs.get(f.name))
+            if f.sent_on_update and not f.same(olds.get(f.name), inputs.get(f.name))
         }
         # The old outputs with the program's new inputs on top (computed values carry over).
         outputs = {**self._inputs(olds), **{k: v for k, v in inputs.items() if k in news}}
+        _MEMORY.manage(spec.rest_type, id_)
         if not changed:  # only provider options changed (renew_before_days): nothing to PATCH
-            return dyn.UpdateResult(self._derive(outputs))
-        data = self.client.update(spec.rest_type, id_, changed)
+            account = (olds.get(PROVENANCE) or {}).get("account")
+            return dyn.UpdateResult({**self._derive(outputs), PROVENANCE: self._provenance(outputs, account)})
+        _MEMORY.change(spec, outputs)
+        try:
+            data = self.client.update(spec.rest_type, id_, changed)
+        except NotFoundError:
+            self._confirm_gone(id_, olds, "Updating")
+            raise
         return dyn.UpdateResult(self._outputs(data, outputs))
 
     # -- delete -----------------------------------------------------------------------
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        semantics = self.spec.delete
-        if semantics is DeleteSemantics.RELEASE:
+        spec = self.spec
+        if spec.delete is DeleteSemantics.RELEASE:
             return
-        if semantics is DeleteSemantics.DISABLE:
-            self.client.update(self.spec.rest_type, id_, {"status": "DISABLED"})
-            return
+        _MEMORY.change(spec, props)
         try:
-            self.client.delete(self._path(id_))
+            if spec.delete is DeleteSemantics.DISABLE:
+                self.client.update(spec.rest_type, id_, {"status": "DISABLED"})
+            else:
+                self.client.delete(self._path(id_))
         except NotFoundError:
-            pass  # already gone: the desired end state
+            self._confirm_gone(id_, props, "Deleting")  # else already gone: the desired end state
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -362,16 +573,51 @@ class SpecProvider(dyn.ResourceProvider):
                 linkage = (relationships.get(f.relationship.name) or {}).get("data")
                 if from_remote and linkage is not None:
                     value = [item["id"] for item in linkage] if f.relationship.to_many else linkage["id"]
-            elif f.wire in attributes and (from_remote or f.has(COMPUTED)):
+            elif f.wire in attributes and (from_remote or f.has(COMPUTED) or f.keeps_apple_value):
                 value = attributes[f.wire]
                 if f.read_as is not None:
                     value = f.read_as.convert(value)
             outs[f.name] = value
-        return self._derive(outs)
+        outs = self._derive(outs)
+        outs[PROVENANCE] = self._provenance(inputs)
+        return outs
+
+    def _provenance(self, inputs: Mapping[str, Any], account: str | None = None) -> dict[str, Any]:
+        """The bookkeeping output: this account, and the create-only values of ``inputs``."""
+        declared = {f.name: inputs.get(f.name) for f in self.spec.fields if f.is_input and f.has(CREATE_ONLY)}
+        return {"account": account or self.account, "declared": declared}
 
     def _derive(self, outs: dict[str, Any]) -> dict[str, Any]:
         derive = self.spec.hooks.derive_outputs
         return {**outs, **derive(outs)} if derive is not None else outs
+
+
+def _declared_kept(spec: ResourceSpec, props: Mapping[str, Any]) -> dict[str, Any]:
+    """The create-only values the program declared, as the state's bookkeeping holds them (a
+    refresh must not overwrite them); for a state without bookkeeping, the values before the
+    refresh."""
+    kept = (props.get(PROVENANCE) or {}).get("declared")
+    if isinstance(kept, dict):
+        return kept
+    return {f.name: props.get(f.name) for f in spec.fields if f.is_input and f.has(CREATE_ONLY)}
+
+
+def _output_only(f: FieldSpec) -> str:
+    if f.made_by_provider:
+        return f"{f.name} is made by the provider (an output) and cannot be given as an input"
+    return f"{f.name} is set by Apple and cannot be given as an input"
+
+
+# What a user can do about an object that collides with a create, by what destroy can do to it.
+_CONFLICT_ADVICE: dict[DeleteSemantics, Callable[[str], str]] = {
+    DeleteSemantics.DELETE: lambda key: f"Delete it in App Store Connect or choose another {key}.",
+    DeleteSemantics.REVOKE: lambda key: f"Revoke it in App Store Connect or choose another {key}.",
+    DeleteSemantics.DISABLE: lambda key: (
+        f"Apple cannot delete these, so the {key} cannot be registered again: leave it out of the "
+        f"program, or disable it in App Store Connect so that this stack enables it again and takes it over."
+    ),
+    DeleteSemantics.RELEASE: lambda key: f"Choose another {key}.",
+}
 
 
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
@@ -410,19 +656,6 @@ def _attribute_inputs(spec: ResourceSpec, wire_attributes: Mapping[str, Any]) ->
     """Provider-made wire attributes (a generated CSR) under their input names, for lookups."""
     names = spec.wire_to_name()
     return {names[wire]: value for wire, value in wire_attributes.items() if wire in names}
-
-
-def _same(old: Any, new: Any) -> bool:
-    # Apple reads an empty to-many relationship back as [] where the program said nothing.
-    if old in (None, []) and new in (None, []):
-        return True
-    if isinstance(old, list) and isinstance(new, list):
-        return sorted(map(_canonical, old)) == sorted(map(_canonical, new))
-    return old == new
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _linkage(f: FieldSpec, value: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ JSON_PATH = ROOT / "schema" / "resources.json"
 MARKDOWN_PATH = ROOT / "docs" / "resources.md"
 
 _LIFECYCLE = {
-    Flag.CREATE_ONLY: "create-only (change replaces)",
+    Flag.CREATE_ONLY: "create-only (a change in the program replaces; drift read by refresh is reported)",
     Flag.UPDATABLE: "updatable (PATCH in place)",
     Flag.COMPUTED: "output (set by Apple)",
     Flag.WRITE_ONLY: "write-only (sent, never read back)",
@@ -78,7 +78,12 @@ def render_markdown() -> str:
                   f"destroy: **{resource['delete']}**.", "",
                   "| property | lifecycle | required | values |", "|---|---|---|---|"]
         for prop, info in resource["properties"].items():
-            lifecycle = ", ".join(_LIFECYCLE[Flag(v)] for v in info["lifecycle"] if Flag(v) in _LIFECYCLE)
+            flags = [Flag(v) for v in info["lifecycle"] if Flag(v) in _LIFECYCLE]
+            # COMPUTED on an input: optional, Apple fills it in when the program leaves it out.
+            filled_by_apple = Flag.COMPUTED in flags and bool({Flag.CREATE_ONLY, Flag.UPDATABLE} & set(flags))
+            lifecycle = ", ".join(_LIFECYCLE[f] for f in flags if not (filled_by_apple and f is Flag.COMPUTED))
+            if filled_by_apple:
+                lifecycle += "; Apple fills it in when left out"
             if info.get("naturalKey"):
                 lifecycle += "; natural key"
             if info["secret"]:

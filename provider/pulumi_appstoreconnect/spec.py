@@ -9,6 +9,7 @@ a new App Store Connect type is one file of declarations.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, Iterator, Mapping, get_args, get_origin
 
@@ -19,9 +20,11 @@ from pydantic.alias_generators import to_camel
 class Flag(enum.Enum):
     """How a field behaves over the resource's lifetime."""
 
-    CREATE_ONLY = "create-only"  # sent on POST; a change replaces the resource
+    CREATE_ONLY = "create-only"  # sent on POST; a change in the program replaces the resource
     UPDATABLE = "updatable"  # sent on POST; a change is PATCHed in place
-    COMPUTED = "computed"  # set by Apple; read back, never sent
+    # Set by Apple; read back, never sent. With CREATE_ONLY or UPDATABLE: an optional input that
+    # Apple fills in when the program leaves it out (a bundle ID's seedId).
+    COMPUTED = "computed"
     SECRET = "secret"  # stored encrypted in state (additional_secret_outputs)
     WRITE_ONLY = "write-only"  # sent, never read back: carried over from inputs
     LOCAL = "local"  # a provider option or provider-made output (renew_before_days, p12): never sent
@@ -45,6 +48,20 @@ def casefold_match(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
+def same_value(old: Any, new: Any) -> bool:
+    """Equality as a diff sees it: an empty to-many list equals nothing, lists ignore order."""
+    # Apple reads an empty to-many relationship back as [] where the program said nothing.
+    if old in (None, []) and new in (None, []):
+        return True
+    if isinstance(old, list) and isinstance(new, list):
+        return sorted(map(_canonical, old)) == sorted(map(_canonical, new))
+    return bool(old == new)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 @dataclass(frozen=True)
 class NaturalKey:
     """Marks the attribute that identifies an object for a person (identifier, UDID, e-mail).
@@ -54,6 +71,15 @@ class NaturalKey:
     """
 
     matches: Callable[[str, str], bool] = exact_match
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """Values Apple treats as satisfying what the program declared, although they differ
+    (``covers(at_apple, declared)``): a UNIVERSAL App ID serves the IOS the program asked for.
+    A diff shows no change for them, and state keeps Apple's value."""
+
+    covers: Callable[[Any, Any], bool]
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,7 @@ class FieldSpec:
     natural_key: NaturalKey | None
     checks: tuple[Check, ...]
     read_as: ReadAs | None
+    equivalent: Equivalent | None
     annotation: Any
     default: Any
     required: bool
@@ -144,7 +171,33 @@ class FieldSpec:
     @property
     def is_input(self) -> bool:
         """Given by the program (everything but outputs Apple or the provider compute)."""
-        return not self.has(COMPUTED)
+        return not self.has(COMPUTED) or self.filled_by_apple
+
+    @property
+    def filled_by_apple(self) -> bool:
+        """An optional input that Apple fills in when the program leaves it out (seedId)."""
+        return self.has(COMPUTED) and (self.has(CREATE_ONLY) or self.has(UPDATABLE))
+
+    @property
+    def made_by_provider(self) -> bool:
+        """An output the provider makes itself (a generated key, a .p12), never Apple."""
+        return self.has(COMPUTED) and self.has(LOCAL)
+
+    @property
+    def keeps_apple_value(self) -> bool:
+        """Apple's value may differ from the program's yet satisfy it (a UDID in another letter
+        case, a UNIVERSAL App ID): the state keeps Apple's, from the create on."""
+        loose_key = self.natural_key is not None and self.natural_key.matches is not exact_match
+        return loose_key or self.equivalent is not None
+
+    def same(self, old: Any, new: Any) -> bool:
+        """Whether ``old`` (Apple's, or what the state holds) satisfies ``new`` (the program's):
+        a diff then shows no change."""
+        if self.equivalent is not None and self.equivalent.covers(old, new):
+            return True
+        if self.natural_key is not None and isinstance(old, str) and isinstance(new, str):
+            return self.natural_key.matches(old, new)
+        return same_value(old, new)
 
 
 def _enum_values(annotation: Any) -> tuple[str, ...] | None:
@@ -170,8 +223,14 @@ class Hooks:
     - ``replace_reasons(olds, now)``: time- or state-driven replacement (a certificate in its
       renewal window, an INVALID profile); returns the properties to name.
     - ``on_conflict(provider, error, inputs)``: a clearer exception for a 409 on create, or None.
-    - ``find_existing(provider, inputs)``: the remote object these inputs would have created,
-      for types without a natural key (after an ambiguous POST failure); default: the natural key.
+    - ``find_existing(provider, inputs)``: every remote object these inputs could have created
+      (looked up after an ambiguous POST failure or a 409), for types without a natural key;
+      default: the exact natural-key match.
+    - ``existing_before_post(provider, inputs)``: for types whose identity can repeat (a
+      certificate from a CSR that was used before), the ids that already match before the POST:
+      a look-up after an ambiguous failure never takes one of them for the object it created.
+    - ``validate_change(olds, news)``: at preview, program changes Apple cannot honour even by
+      replacing the object (a device's platform is fixed per UDID); ``[(field, reason), ...]``.
     """
 
     validate: Callable[[Any], list[tuple[str, str]]] | None = None
@@ -181,7 +240,9 @@ class Hooks:
     derive_outputs: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     replace_reasons: Callable[[dict[str, Any], Any], list[str]] | None = None
     on_conflict: Callable[[Any, Exception, dict[str, Any]], Exception | None] | None = None
-    find_existing: Callable[[Any, dict[str, Any]], dict[str, Any] | None] | None = None
+    find_existing: Callable[[Any, dict[str, Any]], list[dict[str, Any]]] | None = None
+    existing_before_post: Callable[[Any, dict[str, Any]], set[str]] | None = None
+    validate_change: Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, str]]] | None = None
 
 
 NO_HOOKS = Hooks()
@@ -206,6 +267,14 @@ class ResourceSpec:
     filters: tuple[str, ...] = ()
     # Replace by deleting first even when the natural key changes (unique names: profiles).
     delete_before_replace: bool = False
+    # A 409 on create means Apple already holds the object as asked (a capability Apple enables
+    # by default on new App IDs): take it over instead of failing.
+    converge_on_conflict: bool = False
+    # Replace when, earlier in the same operation, an object of another type sharing this
+    # relationship value changed: (their type, the shared relationship field, the property to
+    # name). A profile is regenerated after a capability of its App ID changed, because Apple
+    # invalidates the App ID's profiles then.
+    regenerate_after: tuple[tuple[str, str, str], ...] = ()
     unsupported: Mapping[str, str] = field(default_factory=dict)
     hooks: Hooks = NO_HOOKS
     fields: tuple[FieldSpec, ...] = field(init=False)
@@ -221,6 +290,7 @@ class ResourceSpec:
             natural_key = next((m for m in metadata if isinstance(m, NaturalKey)), None)
             checks = tuple(m for m in metadata if isinstance(m, Check))
             read_as = next((m for m in metadata if isinstance(m, ReadAs)), None)
+            equivalent = next((m for m in metadata if isinstance(m, Equivalent)), None)
             wire = info.alias or to_camel(name)
             yield FieldSpec(
                 name=name,
@@ -230,6 +300,7 @@ class ResourceSpec:
                 natural_key=natural_key,
                 checks=checks,
                 read_as=read_as,
+                equivalent=equivalent,
                 annotation=_validation_type(info.annotation, metadata),
                 default=None if info.is_required() else info.get_default(call_default_factory=True),
                 required=info.is_required(),
@@ -262,6 +333,12 @@ class ResourceSpec:
         return [f for f in self.fields if f.relationship is not None]
 
     @property
+    def post_is_unique(self) -> bool:
+        """Apple refuses a second object with the same identity (409), so re-sending a POST
+        whose fate is unknown cannot duplicate it."""
+        return self.natural_key is not None or self.converge_on_conflict
+
+    @property
     def secret_outputs(self) -> list[str]:
         return [f.name for f in self.with_flag(SECRET)]
 
@@ -269,7 +346,7 @@ class ResourceSpec:
         return {f.wire: f.name for f in self.fields}
 
 
-_OURS = (Flag, Check, NaturalKey, Relationship, ReadAs)
+_OURS = (Flag, Check, NaturalKey, Relationship, ReadAs, Equivalent)
 
 
 def _validation_type(annotation: Any, metadata: list[Any]) -> Any:

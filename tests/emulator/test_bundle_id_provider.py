@@ -29,7 +29,15 @@ PROPS = {"identifier": "com.example.app", "platform": "IOS", "name": "Example", 
 def test_create_posts_and_returns_computed_seed_id(provider: SpecProvider, emulator: Emulator, admin: httpx.Client) -> None:
     result = provider.create({"__provider": "x", **PROPS})
     assert remote(admin)[result.id]["identifier"] == "com.example.app"
-    assert result.outs == {**PROPS, "seed_id": emulator.team_id}
+    assert result.outs == {
+        **PROPS,
+        "seed_id": emulator.team_id,
+        # Bookkeeping: the account that created it, and what the program declared.
+        "_provenance": {
+            "account": f"issuer:{emulator.issuer_id}",
+            "declared": {"identifier": "com.example.app", "platform": "IOS", "seed_id": None},
+        },
+    }
 
 
 def test_read_reports_remote_values_and_corrects_inputs(provider: SpecProvider, admin: httpx.Client) -> None:
@@ -38,7 +46,7 @@ def test_read_reports_remote_values_and_corrects_inputs(provider: SpecProvider, 
     result = provider.read(created.id, created.outs)
     assert result.id == created.id
     assert result.outs["name"] == "Clicked"
-    assert result.inputs == {"identifier": "com.example.app", "platform": "IOS", "name": "Clicked"}
+    assert result.inputs == {"identifier": "com.example.app", "platform": "IOS", "name": "Clicked", "seed_id": created.outs["seed_id"]}
 
 
 def test_update_patches_only_the_changed_name(provider: SpecProvider, admin: httpx.Client) -> None:
@@ -89,4 +97,6 @@ def test_read_tolerates_a_platform_outside_the_spec(provider: SpecProvider, admi
     admin.patch(f"/_emulator/objects/bundleIds/{created.id}", json={"attributes": {"platform": "SERVICES"}})
     result = provider.read(created.id, created.outs)
     assert result.outs["platform"] == "SERVICES"
-    assert provider.diff(created.id, result.outs, dict(PROPS)).replaces == ["platform"]
+    # What a refresh read is drift, never a replacement (scenario 2 of issue 8).
+    diff = provider.diff(created.id, result.outs, dict(PROPS))
+    assert diff.changes is True and diff.replaces == []

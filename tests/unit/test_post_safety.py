@@ -49,6 +49,7 @@ def dropped(ambiguous: bool = True) -> ConnectionFailed:
 def apple(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     def install(fake: FlakyApple) -> SpecProvider:
         monkeypatch.setattr(SpecProvider, "client", property(lambda self: fake))
+        monkeypatch.setattr(SpecProvider, "account", property(lambda self: "issuer:TEAM-ISSUER"))
         return SpecProvider("bundleIds")
 
     return install

@@ -15,6 +15,10 @@ from pulumi_appstoreconnect.spec import CREATE_ONLY, UPDATABLE
 GOOD = {"identifier": "com.example.app", "platform": "IOS", "name": "Example", "seed_id": None}
 
 
+# The state's bookkeeping after a create from GOOD: the program declared these create-only values.
+CREATED_FROM_GOOD = {"account": "issuer:T", "declared": {"identifier": "com.example.app", "platform": "IOS"}}
+
+
 def provider() -> SpecProvider:
     return SpecProvider("bundleIds")
 
@@ -65,8 +69,10 @@ def test_missing_and_blank_name() -> None:
     assert "must not be empty" in failures({**GOOD, "name": "  "})["name"]
 
 
-def test_computed_field_cannot_be_set() -> None:
-    assert "set by Apple" in failures({**GOOD, "seed_id": "ABCDE12345"})["seed_id"]
+def test_seed_id_is_an_optional_input_checked_at_preview() -> None:
+    # Apple's BundleIdCreateRequest carries seedId (openapi 4.4.1): teams with a legacy prefix.
+    assert failures({**GOOD, "seed_id": "ABCDE12345"}) == {}
+    assert "is not an App ID prefix" in failures({**GOOD, "seed_id": "abc"})["seed_id"]
 
 
 @pytest.mark.parametrize("unknown", [rpc.UNKNOWN, Unknown()], ids=["sentinel", "Unknown"])
@@ -91,7 +97,7 @@ def test_unknown_values_during_preview_pass_through(unknown: Any) -> None:
     ],
 )
 def test_diff_table(change: dict[str, Any], changes: bool, replaces: list[str], delete_first: bool) -> None:
-    olds = {**GOOD, "seed_id": "TEAM123456", "__provider": "x"}
+    olds = {**GOOD, "seed_id": "TEAM123456", "__provider": "x", "_provenance": CREATED_FROM_GOOD}
     news = {**GOOD, **change, "__provider": "x"}
     result = provider().diff("ID1", olds, news)
     assert result.changes is changes  # never None: the engine would then diff the pickled provider
@@ -100,13 +106,13 @@ def test_diff_table(change: dict[str, Any], changes: bool, replaces: list[str], 
 
 
 def test_computed_output_does_not_cause_a_diff() -> None:
-    olds = {**GOOD, "seed_id": "TEAM123456"}
+    olds = {**GOOD, "seed_id": "TEAM123456", "_provenance": CREATED_FROM_GOOD}
     assert provider().diff("ID1", olds, {**GOOD, "seed_id": None}).changes is False
 
 
 def test_spec_flags_are_read_from_annotations() -> None:
     spec = SPECS["bundleIds"]
-    assert [f.name for f in spec.with_flag(CREATE_ONLY)] == ["identifier", "platform"]
+    assert [f.name for f in spec.with_flag(CREATE_ONLY)] == ["identifier", "platform", "seed_id"]
     assert [f.name for f in spec.with_flag(UPDATABLE)] == ["name"]
     assert spec.natural_key is not None and spec.natural_key.name == "identifier"
     assert spec.field("seed_id").wire == "seedId"

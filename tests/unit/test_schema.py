@@ -16,6 +16,6 @@ def test_schema_carries_the_lifecycle_of_each_property() -> None:
     props = bundle_id["properties"]
     assert props["identifier"]["lifecycle"] == ["create-only"] and props["identifier"]["naturalKey"]
     assert props["name"]["lifecycle"] == ["updatable"]
-    assert props["seed_id"] == {"wire": "seedId", "lifecycle": ["computed"], "required": False, "secret": False}
+    assert props["seed_id"] == {"wire": "seedId", "lifecycle": ["computed", "create-only"], "required": False, "secret": False}
     assert bundle_id["delete"] == "delete"
     assert "replaces" in bundle_id["description"]

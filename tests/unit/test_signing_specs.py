@@ -148,7 +148,8 @@ def test_renewal_shows_in_diff_and_creates_before_revoking() -> None:
 
 def test_changing_only_renew_before_days_is_an_update_without_a_request() -> None:
     olds = {"certificate_type": "IOS_DEVELOPMENT", "csr_content": None, "renew_before_days": 30,
-            "expiration_date": "2099-01-01T00:00:00.000+0000", "serial_number": "AB"}
+            "expiration_date": "2099-01-01T00:00:00.000+0000", "serial_number": "AB",
+            "_provenance": {"account": "issuer:T", "declared": {"certificate_type": "IOS_DEVELOPMENT", "csr_content": None}}}
     news = {"certificate_type": "IOS_DEVELOPMENT", "csr_content": None, "renew_before_days": 60}
     provider = SpecProvider("certificates")
     diff = provider.diff("C1", olds, news)
@@ -170,7 +171,8 @@ def test_unusable_profiles_are_replaced(state: str, expires_in: int, reason: lis
 
 def test_profile_replacement_deletes_first_because_names_are_unique() -> None:
     base = {"name": "P", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": "B", "certificates": ["C1"], "devices": ["D1"]}
-    result = SpecProvider("profiles").diff("P1", {**base, "profile_state": "ACTIVE"}, {**base, "devices": ["D1", "D2"]})
+    created = {**base, "profile_state": "ACTIVE", "_provenance": {"account": "issuer:T", "declared": base}}
+    result = SpecProvider("profiles").diff("P1", created, {**base, "devices": ["D1", "D2"]})
     assert result.replaces == ["devices"] and result.delete_before_replace is True
     same_order = SpecProvider("profiles").diff("P1", {**base, "devices": ["D2", "D1"]}, {**base, "devices": ["D1", "D2"]})
     assert same_order.changes is False

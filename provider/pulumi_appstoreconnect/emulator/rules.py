@@ -371,8 +371,22 @@ def _device_computed(ctx: Context, attributes: Mapping[str, Any], relationships:
     }
 
 
+# Apple's DeviceCreateRequest types platform as BundleIdPlatform (spec 4.4.1), UNIVERSAL
+# included; the provider refuses UNIVERSAL for devices on its own, the emulator takes what
+# Apple's schema takes.
+DEVICE_PLATFORMS = ("IOS", "MAC_OS", "UNIVERSAL")
+
+
+def _device_platform(value: Any) -> ErrorItem | None:
+    if isinstance(value, str) and value in DEVICE_PLATFORMS:
+        return None
+    expected = ", ".join(f"'{p}'" for p in DEVICE_PLATFORMS)
+    return attribute_type("platform", f"'{value}' is not a valid value for the attribute 'platform'. Expected one of: {expected}")
+
+
 DEVICE_RULES = TypeRules(
     operations=frozenset({LIST, CREATE, READ, UPDATE}),  # no DELETE: disable instead
+    attribute_checks={"platform": _device_platform},
     filter_matchers={"udid": casefold},
     # Apple answers filter[platform]=UNIVERSAL on devices with 400 "'UNIVERSAL' is not a valid
     # filter value. Expected one of: IOS, MAC_OS" (fastlane issues #29497, #29573; fastlane

@@ -17,7 +17,7 @@ from .capability import (
     CapabilityType,
 )
 from .certificate import CERTIFICATES, Certificate, CertificateType
-from .device import DEVICES, Device, DeviceStatus
+from .device import DEVICES, Device, DevicePlatform, DeviceStatus
 from .profile import PROFILES, AllEnabledDevices, AllValidCertificates, DeviceClass, Profile, ProfileType
 
 _CLASSES: tuple[type[SpecResource], ...] = (BundleId, BundleIdCapability, Device, Certificate, Profile)
@@ -29,5 +29,5 @@ __all__ = [
     "BUNDLE_IDS", "BUNDLE_ID_CAPABILITIES", "CERTIFICATES", "DEVICES", "PROFILES", "RESOURCES", "SPECS",
     "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdInputs",
     "BundleIdPlatform", "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate",
-    "CertificateType", "Device", "DeviceClass", "DeviceStatus", "Profile", "ProfileType",
+    "CertificateType", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType",
 ]

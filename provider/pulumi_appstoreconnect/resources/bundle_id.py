@@ -16,6 +16,7 @@ from ..spec import (
     DELETE,
     UPDATABLE,
     Check,
+    Equivalent,
     NaturalKey,
     ResourceSpec,
     SpecModel,
@@ -51,11 +52,32 @@ def bundle_identifier(value: object) -> str | None:
     return None
 
 
+# A team id or App ID prefix: ten uppercase letters and digits (e.g. "A1B2C3D4E5").
+_SEED_ID = re.compile(r"[A-Z0-9]{10}")
+
+
+def app_id_prefix(value: object) -> str | None:
+    if not isinstance(value, str) or not _SEED_ID.fullmatch(value):
+        return f"{value!r} is not an App ID prefix: expected the ten letters and digits of a team id (e.g. 'A1B2C3D4E5')"
+    return None
+
+
+def universal_covers(at_apple: object, declared: object) -> bool:
+    """A UNIVERSAL App ID serves iOS and macOS alike. Apple has answered UNIVERSAL to a POST
+    that asked for IOS (codemagic-ci-cd/cli-tools#45, 2020) and App IDs made in the web UI are
+    UNIVERSAL (Tinder/sign-here#19, 2024): a program that says IOS or MAC_OS is satisfied."""
+    return at_apple == BundleIdPlatform.UNIVERSAL.value and declared in (
+        BundleIdPlatform.IOS.value, BundleIdPlatform.MAC_OS.value,
+    )
+
+
 class BundleIdInputs(SpecModel):
     identifier: Annotated[str, CREATE_ONLY, NaturalKey(), Check(bundle_identifier)]
-    platform: Annotated[BundleIdPlatform, CREATE_ONLY]
+    platform: Annotated[BundleIdPlatform, CREATE_ONLY, Equivalent(universal_covers)]
     name: Annotated[str, UPDATABLE, Check(non_blank)]
-    seed_id: Annotated[str | None, COMPUTED] = None
+    # Apple's create accepts the App ID prefix (teams with a legacy prefix); left out, Apple
+    # uses the team id.
+    seed_id: Annotated[str | None, CREATE_ONLY, COMPUTED, Check(app_id_prefix)] = None
 
 
 BUNDLE_IDS = ResourceSpec(
@@ -69,8 +91,12 @@ BUNDLE_IDS = ResourceSpec(
 class BundleId(SpecResource, spec=BUNDLE_IDS):
     """An App ID (``bundleIds``).
 
-    Changing ``identifier`` or ``platform`` replaces it (Apple cannot change them); ``name`` is
-    updated in place. ``seed_id`` is the team prefix Apple assigns. Destroy deletes it.
+    Changing ``identifier`` or ``platform`` in the program replaces it (Apple cannot change
+    them); ``name`` is updated in place. ``seed_id`` is the App ID prefix: give it for a team
+    with a legacy prefix, or leave it out and Apple uses the team id. A ``platform`` Apple reports
+    as UNIVERSAL satisfies IOS or MAC_OS (Apple makes App IDs UNIVERSAL itself). A difference a
+    refresh reads in a create-only property is reported, never "fixed" by a replacement: that
+    would delete the App ID's capabilities and profiles. Destroy deletes it.
     """
 
     identifier: pulumi.Output[str]

@@ -118,11 +118,11 @@ def settings_as_declared(value: Any) -> list[dict[str, Any]] | None:
     return declared or None
 
 
-def capability_on_bundle_id(provider: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:
+def capability_on_bundle_id(provider: Any, inputs: dict[str, Any]) -> list[dict[str, Any]]:
     """A bundle ID holds each capability type once: that pair is the natural key."""
     listed = provider.client.list_all(f"/v1/bundleIds/{inputs['bundle_id']}/bundleIdCapabilities")
     wanted = inputs["capability_type"]
-    return next((c for c in listed if (c.get("attributes") or {}).get("capabilityType") == wanted), None)
+    return [c for c in listed if (c.get("attributes") or {}).get("capabilityType") == wanted]
 
 
 _WEB_UI_ONLY = "cannot be set through the App Store Connect API; assign it in the Certificates, Identifiers & Profiles web UI"
@@ -147,6 +147,9 @@ BUNDLE_ID_CAPABILITIES = ResourceSpec(
             "and list the domains in the app's entitlements file"
         ),
     },
+    # Apple enables some capabilities on every new App ID (GAME_CENTER, IN_APP_PURCHASE: fastlane
+    # #12853, 2018, and #21488, 2023): declaring one must converge, not fail with a 409.
+    converge_on_conflict=True,
     hooks=Hooks(validate=settings_match_capability, find_existing=capability_on_bundle_id),
 )
 
@@ -155,8 +158,9 @@ class BundleIdCapability(SpecResource, spec=BUNDLE_ID_CAPABILITIES):
     """A capability enabled on a bundle ID (id ``<bundleIdId>_<TYPE>``).
 
     ``bundle_id`` and ``capability_type`` replace it when changed; ``settings`` (iCloud version,
-    data-protection level, Sign in with Apple consent) are updated in place. Destroy disables the
-    capability. Assignments the public API cannot make (App Groups, iCloud containers, merchant
+    data-protection level, Sign in with Apple consent) are updated in place. A capability the App ID
+    already has (Apple enables Game Center and In-App Purchase on new App IDs) is taken over, its
+    settings brought to the program's. Destroy disables the capability. Assignments the public API cannot make (App Groups, iCloud containers, merchant
     IDs) are rejected at preview rather than silently ignored.
     """
 

@@ -184,15 +184,15 @@ def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str,
     )
 
 
-def certificate_for_csr(provider: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:
-    """The certificate Apple issued for our CSR: the one carrying the CSR's public key."""
+def certificates_for_csr(provider: Any, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The certificates Apple issued for this CSR: those carrying the CSR's public key. A CSR
+    can be used more than once (a renewal with the user's own CSR), so there may be several."""
     csr = inputs.get("csr_content")
     if not csr:
-        return None
-    wanted = load_csr(csr).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+        return []
+    wanted = _public_key_der(load_csr(csr).public_key())
     listed = provider.client.list_all("/v1/certificates", {"filter[certificateType]": inputs["certificate_type"]})
+    found = []
     for candidate in listed:
         content = (candidate.get("attributes") or {}).get("certificateContent")
         if not content:
@@ -201,11 +201,20 @@ def certificate_for_csr(provider: Any, inputs: dict[str, Any]) -> dict[str, Any]
             issued = x509.load_der_x509_certificate(base64.b64decode(content))
         except ValueError:
             continue
-        if issued.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        ) == wanted:
-            return candidate
-    return None
+        if _public_key_der(issued.public_key()) == wanted:
+            found.append(candidate)
+    return found
+
+
+def certificates_already_issued_for_csr(provider: Any, inputs: dict[str, Any]) -> set[str]:
+    """Before the POST: certificates the user's CSR already has (the one a renewal replaces,
+    or one made by hand). None of them can be the one this create makes. A generated CSR is
+    new, so nothing is looked up for it."""
+    return {c["id"] for c in certificates_for_csr(provider, inputs)} if inputs.get("csr_content") else set()
+
+
+def _public_key_der(key: Any) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 CERTIFICATES = ResourceSpec(
@@ -218,7 +227,8 @@ CERTIFICATES = ResourceSpec(
         derive_outputs=certificate_files,
         replace_reasons=renew_when_expiring,
         on_conflict=explain_certificate_limit,
-        find_existing=certificate_for_csr,
+        find_existing=certificates_for_csr,
+        existing_before_post=certificates_already_issued_for_csr,
     ),
 )
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import pulumi
 
+from ..errors import ProviderError
 from ..reconciler import SpecResource
 from ..spec import (
     COMPUTED,
@@ -22,13 +23,21 @@ from ..spec import (
     SpecModel,
     casefold_match,
 )
-from .bundle_id import BundleIdPlatform
 from .checks import max_length, non_blank
 
 
 class DeviceStatus(str, enum.Enum):
     ENABLED = "ENABLED"
     DISABLED = "DISABLED"
+
+
+class DevicePlatform(str, enum.Enum):
+    """A device is an iOS-family device (iPhone, iPad, Apple TV, Apple Watch, Vision Pro) or a
+    Mac. Apple's spec types it as ``BundleIdPlatform``, but UNIVERSAL describes App IDs, not
+    devices: Apple refuses ``filter[platform]=UNIVERSAL`` on devices (fastlane #29497, 2025)."""
+
+    IOS = "IOS"
+    MAC_OS = "MAC_OS"
 
 
 # UDID formats Apple registers: 40 hex digits (devices before iPhone XS), 8-16 hex digits
@@ -51,7 +60,7 @@ def udid_format(value: object) -> str | None:
 
 class DeviceInputs(SpecModel):
     udid: Annotated[str, CREATE_ONLY, NaturalKey(casefold_match), Check(udid_format)]
-    platform: Annotated[BundleIdPlatform, CREATE_ONLY]
+    platform: Annotated[DevicePlatform, CREATE_ONLY]
     name: Annotated[str, UPDATABLE, Check(non_blank), Check(max_length(50))]
     status: Annotated[DeviceStatus, PATCH_ONLY] = DeviceStatus.ENABLED
     device_class: Annotated[str | None, COMPUTED] = None
@@ -70,8 +79,33 @@ def reenable_registered_device(provider: Any, inputs: dict[str, Any]) -> dict[st
     existing = provider.find_by_natural_key(inputs["udid"])
     if existing is None or (existing.get("attributes") or {}).get("status") != DeviceStatus.DISABLED.value:
         return None
+    registered_as = (existing.get("attributes") or {}).get("platform")
+    if registered_as != inputs["platform"]:
+        raise ProviderError(
+            f"Device {inputs['udid']} is registered (disabled, id {existing['id']}) as {registered_as}, and "
+            f"Apple never changes the platform of a registered UDID: declare platform={registered_as!r} "
+            f"to enable it again."
+        )
     wanted = DeviceStatus(inputs.get("status") or DeviceStatus.ENABLED).value
     return provider.client.update("devices", existing["id"], {"status": wanted, "name": inputs["name"]})
+
+
+def platform_fixed_per_udid(olds: dict[str, Any], news: dict[str, Any]) -> list[tuple[str, str]]:
+    """Apple registers a UDID once, on the platform it was registered with, and never changes
+    it: re-registering is refused and re-enabling keeps the old platform. A new platform for the
+    same UDID could never converge (each ``up`` would disable and re-enable the device)."""
+    old_udid, new_udid = olds.get("udid"), news.get("udid")
+    old_platform, new_platform = olds.get("platform"), news.get("platform")
+    if not (isinstance(old_udid, str) and isinstance(new_udid, str) and casefold_match(old_udid, new_udid)):
+        return []
+    if old_platform is None or new_platform is None or old_platform == new_platform:
+        return []
+    return [(
+        "platform",
+        f"platform: device {new_udid} is registered as {old_platform} and Apple never changes the "
+        f"platform of a registered UDID (it is registered once, on the platform it was registered "
+        f"with). Keep platform={old_platform!r}.",
+    )]
 
 
 DEVICES = ResourceSpec(
@@ -79,7 +113,7 @@ DEVICES = ResourceSpec(
     inputs=DeviceInputs,
     delete=DISABLE,
     filters=("name", "platform", "udid", "status", "id"),
-    hooks=Hooks(before_create=reenable_registered_device),
+    hooks=Hooks(before_create=reenable_registered_device, validate_change=platform_fixed_per_udid),
 )
 
 
@@ -88,9 +122,11 @@ class Device(SpecResource, spec=DEVICES):
 
     Apple cannot delete devices: **destroy disables the device** (it stays on the team's list and
     still counts against the yearly device limit). Declaring a UDID that is registered but
-    disabled re-enables that device instead of registering it again. ``udid`` and ``platform``
-    replace it when changed (Apple keeps the old one); ``name`` and ``status`` are updated in
-    place. UDIDs compare case-insensitively.
+    disabled re-enables that device instead of registering it again. A new ``udid`` is a new
+    device (the old one is disabled); ``name`` and ``status`` are updated in place. ``platform``
+    (IOS or MAC_OS) cannot change for a UDID: Apple keeps the platform a UDID was first
+    registered with, so a change fails at preview. UDIDs compare case-insensitively and the
+    state keeps Apple's spelling. Destroying a device that is already gone counts as done.
     """
 
     udid: pulumi.Output[str]
