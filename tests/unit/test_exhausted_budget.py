@@ -8,6 +8,7 @@ rolling hour. Every client here runs on a fake clock starting at 2025-06-15 15:0
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from pulumi_appstoreconnect.client import (
 )
 from pulumi_appstoreconnect.reconciler import SpecProvider
 
+README = Path(__file__).parents[2] / "README.md"
 BUNDLE_ID = {"identifier": "com.example.app", "name": "Example", "platform": "IOS"}
 
 
@@ -84,6 +86,10 @@ def test_exhausted_budget_post_is_not_sent() -> None:
         client.create("bundleIds", BUNDLE_ID)
     assert [r.method for r in recorder.requests] == ["GET", "GET"]
     assert (caught.value.method, caught.value.ambiguous) == ("POST", False)
+    fake.now += 10
+    with pytest.raises(BudgetExhausted) as later:
+        client.create("bundleIds", BUNDLE_ID)
+    assert str(later.value) in README.read_text()  # the README's example is the real message
 
 
 def test_exhausted_budget_stale_reading_does_not_block_forever() -> None:
