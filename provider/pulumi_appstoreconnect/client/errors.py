@@ -529,7 +529,7 @@ class BudgetExhausted(RateLimitedError):
 
     Apple would refuse the request with a 429, so the client fails it before sending
     (``status`` 0, ``attempts`` 0); nothing reached App Store Connect. See
-    :meth:`.RetryPolicy` ``budget_reading_max_age`` for how long such a reading is trusted.
+    ``RetryPolicy.budget_reading_max_age`` for how long such a reading is trusted.
     """
 
     def __init__(
