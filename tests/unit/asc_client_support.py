@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -11,12 +12,15 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from pulumi_appstoreconnect.client import AppStoreConnectClient
 from pulumi_appstoreconnect.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "asc_errors"
 KEY_ID = "TESTKEY123"
 ISSUER_ID = "57246542-96fe-1a63-e053-0824d011072a"
 BASE_URL = "http://asc.test"
+# The fake clocks' start: 2025-06-15 15:06:40 UTC.
+START = 1_750_000_000.0
 
 
 def _pem(key: Any) -> str:
@@ -101,3 +105,60 @@ class Recorder:
 
     def bodies(self) -> list[Any]:
         return [json.loads(r.content) if r.content else None for r in self.requests]
+
+
+# -- retries and rate limits: a fake clock and sleep, scripted answers -----------------
+
+
+class FakeTime:
+    """A clock and a sleep for one client: sleeping advances the clock (thread-safe)."""
+
+    def __init__(self, *, advance: bool = True) -> None:
+        self.now = START
+        self.advance = advance
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            if self.advance:
+                self.now += seconds
+
+
+def make_client(
+    answer: Callable[[httpx.Request], httpx.Response],
+    *,
+    fake: FakeTime | None = None,
+    rand: Callable[[], float] = lambda: 0.5,
+    **kwargs: Any,
+) -> tuple[AppStoreConnectClient, Recorder, FakeTime]:
+    fake = fake or FakeTime()
+    recorder = Recorder(answer)
+    client = AppStoreConnectClient(
+        make_settings(), transport=recorder.transport, clock=fake.clock, sleep=fake.sleep, rand=rand, **kwargs
+    )
+    return client, recorder, fake
+
+
+def sequence(*answers: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
+    """Answer with each item in turn (an exception is raised), repeating the last one."""
+    items = list(answers)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        item = items.pop(0) if len(items) > 1 else items[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return answer
+
+
+def limited(retry_after: str | None = None, remaining: int = 0) -> httpx.Response:
+    headers = {"X-Rate-Limit": f"user-hour-lim:3600;user-hour-rem:{remaining};"}
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    return respond(429, fixture("rate_limit_exceeded.json"), headers)

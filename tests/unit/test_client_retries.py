@@ -11,11 +11,11 @@ import logging
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
-from asc_client_support import Recorder, fixture, make_settings, respond
+from asc_client_support import START, FakeTime, fixture, limited, make_client, respond, sequence
 
 from pulumi_appstoreconnect.client import (
     AppStoreConnectClient,
@@ -27,63 +27,8 @@ from pulumi_appstoreconnect.client import (
 )
 from pulumi_appstoreconnect.client.retry import RequestStats, RetryPolicy, Throttle
 
-START = 1_750_000_000.0
 HIGH = {"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3500;"}
 OK_DATA = {"data": {"type": "bundleIds", "id": "B1"}}
-
-
-class FakeTime:
-    """A clock and a sleep for one client: sleeping advances the clock (thread-safe)."""
-
-    def __init__(self, *, advance: bool = True) -> None:
-        self.now = START
-        self.advance = advance
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            if self.advance:
-                self.now += seconds
-
-
-def make_client(
-    answer: Callable[[httpx.Request], httpx.Response],
-    *,
-    fake: FakeTime | None = None,
-    rand: Callable[[], float] = lambda: 0.5,
-    **kwargs: Any,
-) -> tuple[AppStoreConnectClient, Recorder, FakeTime]:
-    fake = fake or FakeTime()
-    recorder = Recorder(answer)
-    client = AppStoreConnectClient(
-        make_settings(), transport=recorder.transport, clock=fake.clock, sleep=fake.sleep, rand=rand, **kwargs
-    )
-    return client, recorder, fake
-
-
-def sequence(*answers: httpx.Response | Exception) -> Callable[[httpx.Request], httpx.Response]:
-    """Answer with each item in turn (an exception is raised), repeating the last one."""
-    items = list(answers)
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        item = items.pop(0) if len(items) > 1 else items[0]
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    return answer
-
-
-def limited(retry_after: str | None = None, remaining: int = 0) -> httpx.Response:
-    headers = {"X-Rate-Limit": f"user-hour-lim:3600;user-hour-rem:{remaining};"}
-    if retry_after is not None:
-        headers["Retry-After"] = retry_after
-    return respond(429, fixture("rate_limit_exceeded.json"), headers)
 
 
 def call(client: AppStoreConnectClient, method: str) -> Any:

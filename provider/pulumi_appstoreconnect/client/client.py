@@ -12,7 +12,8 @@ from urllib.parse import quote
 import httpx
 
 from .auth import DEFAULT_TOKEN_LIFETIME, TokenProvider
-from .errors import ConnectionFailed, NotFoundError, ProtocolError, error_from_response
+from .budget import HourlyBudget
+from .errors import BudgetExhausted, ConnectionFailed, NotFoundError, ProtocolError, error_from_response, parse_retry_after
 from .paging import collect
 from .retry import NOT_SENT, ClientStats, Decision, RequestStats, RetryPolicy, Throttle
 from .transport import RateLimit, build_http_client, encode_params
@@ -69,11 +70,14 @@ class AppStoreConnectClient:
         self._rand = rand
         self._stats = ClientStats()
         self._throttle = Throttle(self.retry_policy)
+        self._budget = HourlyBudget(
+            clock, window=self.retry_policy.window, max_age=self.retry_policy.budget_reading_max_age
+        )
         self.tokens = TokenProvider(
             settings.key_id, settings.issuer_id, settings.private_key_pem, lifetime=token_lifetime, clock=clock
         )
         self._http, self._transport = build_http_client(
-            settings.base_url, self.tokens, transport=transport, timeout=timeout, stats=self._stats
+            settings.base_url, self.tokens, transport=transport, timeout=timeout, stats=self._stats, budget=self._budget
         )
 
     def __repr__(self) -> str:
@@ -110,7 +114,8 @@ class AppStoreConnectClient:
         return self._exchange(method, path, params, json).response
 
     def _exchange(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> _Exchange:
-        """The request loop: slow down, send (auth flow included), decide, wait, re-send."""
+        """The request loop: refuse if the budget is spent, slow down, send (auth flow
+        included), decide, wait, re-send."""
         method = method.upper()
         url = httpx.URL(path).path  # for logs and errors: never the query string
         query = encode_params(params) or None
@@ -119,12 +124,16 @@ class AppStoreConnectClient:
         attempt, waited, after_429 = 0, 0.0, False
         while True:
             attempt += 1
+            if attempt == 1:
+                self._refuse_if_spent(method, url)
             pause, why = self._throttle.reserve(
                 self._clock(), self.last_rate_limit, policy.max_wait - waited, pace=not after_429
             )
             if pause >= _MIN_WAIT and why is not None:
                 log.debug("%s %s: %s %.1f s before sending (rate limit: %s)", method, url, why, pause, self._describe_rate())
                 waited += self._wait(why, pause)
+                if attempt == 1:  # another thread's answer may have spent the budget meanwhile
+                    self._refuse_if_spent(method, url)
             try:
                 response = self._http.request(method, path, params=query, json=json)
             except httpx.TransportError as exc:
@@ -158,6 +167,26 @@ class AppStoreConnectClient:
                 continue
             self._final(method, url, decision, attempt, waited, described)
             return _Exchange(response, attempt, waited, decision.gave_up)
+
+    def _refuse_if_spent(self, method: str, url: str) -> None:
+        """Raise :class:`BudgetExhausted`, sending nothing, while a recent reading says the
+        hourly budget is used up: Apple would answer 429 (issue 8, scenario 9)."""
+        now = self._clock()
+        reading = self._budget.spent(now)
+        if reading is None:
+            return
+        self._stats.count_gave_up("budget")
+        log.info(
+            "%s %s: not sent: the hourly budget is used up (rate limit: %s, read %.0f s ago)",
+            method, url, reading.rate_limit.describe(), now - reading.seen_at,
+        )
+        raise BudgetExhausted(
+            rate_limit=reading.rate_limit,
+            refill=self._budget.refill(reading.seen_at, now, reading.retry_after),
+            retry_after=reading.retry_after,
+            method=method,
+            url=url,
+        )
 
     def _wait(self, reason: str, seconds: float) -> float:
         self._sleep(seconds)
@@ -206,8 +235,13 @@ class AppStoreConnectClient:
         if not response.is_success:
             # This response's own header: another thread may have recorded a later one.
             rate_limit = RateLimit.parse(response.headers.get("X-Rate-Limit")) or self.last_rate_limit
+            now = self._clock()
+            refill = None
+            if response.status_code == 429:  # say when the budget comes back
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=now)
+                refill = self._budget.refill(now, now, retry_after)
             raise error_from_response(
-                response, rate_limit=rate_limit, attempts=attempts, waited=waited, gave_up=gave_up, now=self._clock()
+                response, rate_limit=rate_limit, attempts=attempts, waited=waited, gave_up=gave_up, now=now, refill=refill
             )
         if response.status_code == 204 or not response.content.strip():
             return None

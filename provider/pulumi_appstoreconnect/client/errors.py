@@ -18,7 +18,8 @@ tolerantly, into :class:`ApiError` values carried by one exception class per sta
     ├── NotFoundError               404
     ├── ConflictError               409 duplicate, invalid state, Apple's business rules
     ├── UnprocessableEntityError    422
-    ├── RateLimitedError            429 (retry_after, rate_limit)
+    ├── RateLimitedError            429 (retry_after, rate_limit, refill)
+    │   └── BudgetExhausted         not sent: the hourly budget is used up (status 0)
     ├── ServerError                 5xx
     ├── ConnectionFailed            no HTTP response at all (status 0)
     └── ProtocolError               a response the client cannot use (non-JSON, paging loop)
@@ -28,6 +29,9 @@ Every error carries ``attempts`` (requests sent for it, retries included) and ``
 request was retried. ``ambiguous`` is True when the request may have taken effect although no
 success came back (a 5xx, or a connection that broke after the request was sent): a POST that
 fails that way must be looked up, never blindly re-sent.
+
+A rate-limit error says what is left of the key's hourly budget and when it comes back
+(:class:`Refill`), and that Apple did not process the request.
 
 The message (``str(exc)``) is what users read in a Pulumi traceback: the request, Apple's
 code/detail/pointer, the associated errors and a hint about what to do. Messages never hold
@@ -40,9 +44,11 @@ import copy
 
 import email.utils
 import json
+import math
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Mapping
 
 import httpx
@@ -54,6 +60,7 @@ __all__ = [
     "ApiError",
     "AppStoreConnectError",
     "AuthenticationError",
+    "BudgetExhausted",
     "ConflictError",
     "ConnectionFailed",
     "ForbiddenError",
@@ -61,6 +68,7 @@ __all__ = [
     "ParameterError",
     "ProtocolError",
     "RateLimitedError",
+    "Refill",
     "ServerError",
     "UnprocessableEntityError",
     "error_from_response",
@@ -376,9 +384,70 @@ class UnprocessableEntityError(AppStoreConnectError):
     """422: the request body is well formed but not acceptable."""
 
 
+@dataclass(frozen=True)
+class Refill:
+    """When a spent hourly budget comes back, as far as this client can tell (Unix times).
+
+    Apple counts a key's requests over a rolling hour: "user-hour-rem is your per-hour limit
+    minus the total requests you've made in the previous 60 minutes" (developer.apple.com,
+    "Identifying Rate Limits"). Capacity therefore returns as requests age out of that hour,
+    not at a fixed reset time.
+
+    ``seen_at``: when the ``X-Rate-Limit`` reading (or the 429) arrived. ``refilled_by``: when
+    every request counted then, and every later one of this client, has left the hour.
+    ``now``: when the error was raised. ``oldest_sent``: this client's oldest request still
+    inside the hour. ``retry_at``: Apple's ``Retry-After`` as a time. ``window``: the hour.
+    """
+
+    seen_at: float
+    refilled_by: float
+    now: float
+    oldest_sent: float | None = None
+    retry_at: float | None = None
+    window: float = 3600.0
+
+    @property
+    def first_back(self) -> float | None:
+        """When this client's oldest request of the hour ages out (a request is free again
+        then at the latest, unless someone else spends it)."""
+        return None if self.oldest_sent is None else self.oldest_sent + self.window
+
+    def rolling_hour(self) -> str:
+        """The sentence that says when the budget comes back."""
+        text = (
+            "App Store Connect counts a key's requests over a rolling hour, so capacity comes back "
+            "as the requests of the last hour age out"
+        )
+        first = self.first_back
+        if first is not None and self.oldest_sent is not None and first < self.refilled_by - 60:
+            text += (
+                f": the oldest request this run sent within that hour (at {_utc(self.oldest_sent, seconds=True)}) "
+                f"ages out at {self._when(first)}"
+            )
+        return text + f", and the whole budget is back by {self._when(self.refilled_by)} at the latest if nothing else spends it."
+
+    def rerun_after(self) -> str:
+        """The earliest time worth re-running: Apple's Retry-After, else the first request freed."""
+        if self.retry_at is not None:
+            return _utc(self.retry_at, seconds=True)
+        first = self.first_back
+        return _utc(first if first is not None else self.refilled_by)
+
+    def _when(self, moment: float) -> str:
+        return f"{_utc(moment)} (in {max(1, math.ceil((moment - self.now) / 60))} min)"
+
+
+def _utc(moment: float, *, seconds: bool = False) -> str:
+    """``16:07 UTC`` (rounded up: these are "at the latest" times) or ``16:06:40 UTC``."""
+    if not seconds:
+        moment = math.ceil(moment / 60) * 60
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%H:%M:%S UTC" if seconds else "%H:%M UTC")
+
+
 class RateLimitedError(AppStoreConnectError):
     """429: too many requests. ``retry_after`` in seconds when Apple said, ``rate_limit`` the
-    ``X-Rate-Limit`` values of the last answer, ``gave_up`` why the client stopped waiting."""
+    ``X-Rate-Limit`` values of the last answer, ``gave_up`` why the client stopped waiting,
+    ``refill`` when the budget comes back (:class:`Refill`). Apple did not process the request."""
 
     def __init__(
         self,
@@ -388,23 +457,108 @@ class RateLimitedError(AppStoreConnectError):
         retry_after: float | None = None,
         rate_limit: RateLimit | None = None,
         gave_up: str | None = None,
+        refill: Refill | None = None,
         **kwargs: Any,
     ) -> None:
         self.retry_after = retry_after
         self.rate_limit = rate_limit
         self.gave_up = gave_up
+        self.refill = refill
         super().__init__(status, errors, **kwargs)
 
+    @property
+    def remaining(self) -> int | None:
+        """``user-hour-rem`` of the last answer, None when unknown."""
+        return self.rate_limit.remaining if self.rate_limit is not None else None
+
+    @property
+    def spent(self) -> bool:
+        """The hourly budget is used up (rather than a burst limit, or unknown)."""
+        return self.remaining is not None and self.remaining <= 0
+
+    def _budget(self) -> str:
+        header = f"X-Rate-Limit: {self.rate_limit.describe()}" if self.rate_limit is not None and self.rate_limit.raw else None
+        if self.spent:
+            return f"App Store Connect refused the request: the API key's hourly request budget is used up ({header})."
+        if self.remaining is not None:
+            return (
+                f"App Store Connect refused the request although the API key's hourly budget has {self.remaining} "
+                f"requests left ({header}): Apple also limits bursts of requests, which clear sooner."
+            )
+        return (
+            f"App Store Connect refused the request ({header or 'no X-Rate-Limit header'}); Apple allows 3600 "
+            "requests per rolling hour per key and also limits bursts."
+        )
+
+    def _when_back(self) -> list[str]:
+        sentences = []
+        if self.retry_after is not None:
+            at = self.refill.retry_at if self.refill is not None else None
+            when = f" (at {_utc(at, seconds=True)})" if at is not None else ""
+            sentences.append(f"Apple asked to retry after {_seconds(self.retry_after)}{when}.")
+        if self.spent and self.refill is not None:
+            sentences.append(self.refill.rolling_hour())
+        return sentences
+
+    def _what_to_do(self) -> str:
+        share = "every job and person using this API key shares its budget."
+        if self.refill is not None and (self.spent or self.refill.retry_at is not None):
+            return f"Re-run after {self.refill.rerun_after()}; {share}"
+        if self.remaining is not None and not self.spent:
+            return f"Re-run in a few minutes, with fewer requests in parallel if it keeps happening; {share}"
+        return f"Wait and re-run; {share}"
+
     def hints(self) -> list[str]:
-        budget = "Apple allows 3600 requests per rolling hour per key and also limits bursts"
-        if self.rate_limit is not None and self.rate_limit.raw:
-            budget += f" (X-Rate-Limit: {self.rate_limit.describe()})"
-        wait = f"; retry after {self.retry_after:g} s" if self.retry_after is not None else ""
-        waited = ""
+        sentences = [self._budget(), *self._when_back()]
+        gave_up = getattr(self, "gave_up", None)
         if self.attempts > 1 or self.waited > 0:
-            waited = f" The client sent the request {self.attempts} times and waited {_seconds(self.waited)} in all."
-        gave_up = f" It gave up because {self.gave_up}." if getattr(self, "gave_up", None) else ""
-        return super().hints() + [f"Rate limited by App Store Connect: {budget}{wait}.{waited}{gave_up} Wait and re-run."]
+            why = f"; it gave up because {gave_up}." if gave_up else "."
+            sentences.append(f"The client sent the request {self.attempts} times and waited {_seconds(self.waited)} in all{why}")
+        elif gave_up:
+            sentences.append(f"The client gave up because {gave_up}.")
+        sentences.append(
+            "A 429 means App Store Connect did not process the request: nothing changed, and sending it "
+            "again (a POST included) is safe."
+        )
+        sentences.append(self._what_to_do())
+        return super().hints() + [" ".join(sentences)]
+
+
+class BudgetExhausted(RateLimitedError):
+    """Not sent: the latest ``X-Rate-Limit`` said the key's hourly budget is used up.
+
+    Apple would refuse the request with a 429, so the client fails it before sending
+    (``status`` 0, ``attempts`` 0); nothing reached App Store Connect. See
+    ``RetryPolicy.budget_reading_max_age`` for how long such a reading is trusted.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_limit: RateLimit,
+        refill: Refill,
+        retry_after: float | None = None,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        super().__init__(
+            0, [], retry_after=retry_after, rate_limit=rate_limit, refill=refill, method=method, url=url, attempts=0
+        )
+
+    def _summary(self) -> str:
+        assert self.rate_limit is not None and self.refill is not None
+        return (
+            "not sent: the API key's hourly request budget is used up "
+            f"(X-Rate-Limit at {_utc(self.refill.seen_at, seconds=True)}: {self.rate_limit.describe()})"
+        )
+
+    def hints(self) -> list[str]:
+        sentences = [
+            *self._when_back(),
+            "Nothing was sent for this request, so it changed nothing in App Store Connect.",
+            self._what_to_do(),
+        ]
+        return AppStoreConnectError.hints(self) + [" ".join(sentences)]
 
 
 class ServerError(AppStoreConnectError):
@@ -476,11 +630,13 @@ def error_from_response(
     waited: float = 0.0,
     gave_up: str | None = None,
     now: float | None = None,
+    refill: Refill | None = None,
 ) -> AppStoreConnectError:
     """The typed exception for a failed response (the body must have been read).
 
-    ``attempts``/``waited``/``gave_up`` describe the client's retries (``gave_up`` is shown on
-    a 429 only); ``now`` dates an HTTP-date ``Retry-After`` (default: the system clock)."""
+    ``attempts``/``waited``/``gave_up`` describe the client's retries; ``refill`` when the
+    budget comes back (both shown on a 429 only); ``now`` dates an HTTP-date ``Retry-After``
+    (default: the system clock)."""
     status = response.status_code
     errors = parse_errors(response.content)
     excerpt = None
@@ -493,6 +649,9 @@ def error_from_response(
     cls = error_class(status)
     if cls is RateLimitedError:
         kwargs.update(
-            retry_after=parse_retry_after(response.headers.get("Retry-After"), now=now), rate_limit=rate_limit, gave_up=gave_up
+            retry_after=parse_retry_after(response.headers.get("Retry-After"), now=now),
+            rate_limit=rate_limit,
+            gave_up=gave_up,
+            refill=refill,
         )
     return cls(status, errors, **kwargs)

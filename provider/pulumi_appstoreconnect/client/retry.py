@@ -34,7 +34,13 @@ The rules (see DESIGN.md section 4):
 * Bounds: ``max_attempts`` for 5xx/transport failures, ``max_rate_limited_attempts`` for 429s,
   and ``max_wait`` seconds of sleeping per request in total (backoff, ``Retry-After``,
   slow-down and hold together). The client never sleeps when the sleep would cross
-  ``max_wait``: it gives up at once and says so.
+  ``max_wait``: it gives up at once and says so, with what is left of the hourly budget and
+  when it comes back.
+* **Exhausted budget**: a request does not start while the latest ``X-Rate-Limit`` (at most
+  ``budget_reading_max_age`` seconds old) says nothing remains: Apple would refuse it. The
+  client raises :class:`~.errors.BudgetExhausted` without sending anything (:mod:`.budget`).
+  A request already under way (re-sent after a 429, a 5xx or a dropped connection) follows
+  the rules above.
 
 Slow-down (:meth:`RetryPolicy.pace_interval`): while ``user-hour-rem`` is at or above
 ``slowdown_below`` x ``user-hour-lim`` (10 % by default) nothing is slowed. Below it, request
@@ -112,6 +118,9 @@ class RetryPolicy:
     time in ``[0, min(cap, base * 2 ** (n - 1))]``.
     ``slowdown_below``/``max_pace``/``window``: the proactive slow-down (module docstring);
     ``slowdown_below=0`` turns it off.
+    ``budget_reading_max_age``: seconds during which an ``X-Rate-Limit`` reading of 0 stops
+    new requests (:class:`~.errors.BudgetExhausted`); older, one is sent to read the budget
+    again. 0 turns the check off (see :mod:`.budget`).
     """
 
     max_attempts: int = 4
@@ -124,11 +133,12 @@ class RetryPolicy:
     slowdown_below: float = 0.10
     max_pace: float = 30.0
     window: float = 3600.0
+    budget_reading_max_age: float = 60.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.max_rate_limited_attempts < 1:
             raise ValueError("max_attempts and max_rate_limited_attempts must be at least 1")
-        if self.max_wait < 0 or self.backoff_base < 0 or self.backoff_cap < 0 or self.max_pace < 0:
+        if min(self.max_wait, self.backoff_base, self.backoff_cap, self.max_pace, self.budget_reading_max_age) < 0:
             raise ValueError("waits must not be negative")
         if not 0 <= self.slowdown_below < 1:
             raise ValueError("slowdown_below is a fraction of the hourly limit in [0, 1)")
@@ -272,7 +282,8 @@ class RequestStats:
     ``retries``: re-sends by reason (``"429"``, ``"503"``, ``"ReadError"``, ...).
     ``waits``: seconds slept by reason (the retry reasons, ``"slowdown"``, ``"hold"``).
     ``auth_refreshes``: 401s answered by minting a new token and re-sending once.
-    ``gave_up``: requests that failed although retryable (attempts or wait exhausted), by reason.
+    ``gave_up``: requests that failed although retryable (attempts or wait exhausted), by reason;
+    ``"budget"``: requests not sent because the hourly budget was used up.
     ``ambiguous``: failures not re-sent because the request may have taken effect (POST after
     a 5xx, a timeout or a broken connection), by reason.
     """

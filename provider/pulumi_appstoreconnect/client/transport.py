@@ -2,8 +2,9 @@
 
 ``ClientTransport`` wraps the real transport (or a test's ``MockTransport`` /
 ``WSGITransport``) and sees every HTTP exchange, including the first attempt of a request
-that the auth flow retries after a 401. It records Apple's ``X-Rate-Limit`` header and counts
-the exchanges (``ClientStats.sent``).
+that the auth flow retries after a 401. It records when each exchange started and Apple's
+``X-Rate-Limit`` header in the client's :class:`~.budget.HourlyBudget`, and counts the
+exchanges (``ClientStats.sent``).
 
 Retries, backoff and the rate-limit slow-down are one level up, in
 ``AppStoreConnectClient._exchange`` with the decisions in :mod:`.retry`: the loop has to wrap
@@ -13,7 +14,6 @@ and so that a 401 re-send and the retries of one request share one wait budget.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Mapping
@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Mapping
 import httpx
 
 from .auth import BearerAuth, TokenProvider
+from .budget import HourlyBudget
+from .errors import parse_retry_after
 
 if TYPE_CHECKING:
     from .retry import ClientStats
@@ -75,23 +77,33 @@ class RateLimit:
 
 
 class ClientTransport(httpx.BaseTransport):
-    """Wraps the transport that does the I/O; records rate-limit state from every response
-    and counts every exchange attempted (thread-safe)."""
+    """Wraps the transport that does the I/O; records every exchange's start and the
+    rate-limit state of every response in ``budget``, and counts the exchanges (thread-safe)."""
 
-    def __init__(self, inner: httpx.BaseTransport, stats: ClientStats | None = None) -> None:
+    def __init__(
+        self, inner: httpx.BaseTransport, stats: ClientStats | None = None, budget: HourlyBudget | None = None
+    ) -> None:
         self._inner = inner
         self._stats = stats
-        self._lock = threading.Lock()
-        self.last_rate_limit: RateLimit | None = None
+        self.budget = budget if budget is not None else HourlyBudget()
+
+    @property
+    def last_rate_limit(self) -> RateLimit | None:
+        return self.budget.last_rate_limit
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._stats is not None:
             self._stats.count_sent()
+        self.budget.record_sent()
         response = self._inner.handle_request(request)
         rate_limit = RateLimit.parse(response.headers.get("X-Rate-Limit"))
         if rate_limit is not None:
-            with self._lock:
-                self.last_rate_limit = rate_limit
+            # Retry-After on a 429 says when this key may send again; on a 5xx it is about
+            # the server, not the budget.
+            retry_after = None
+            if response.status_code == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self.budget.clock())
+            self.budget.record_reading(rate_limit, retry_after)
         return response
 
     def close(self) -> None:
@@ -120,9 +132,10 @@ def build_http_client(
     transport: httpx.BaseTransport | None = None,
     timeout: float = 60.0,
     stats: ClientStats | None = None,
+    budget: HourlyBudget | None = None,
 ) -> tuple[httpx.Client, ClientTransport]:
     """The ``httpx.Client`` every request goes through, and its :class:`ClientTransport`."""
-    wrapped = ClientTransport(transport if transport is not None else httpx.HTTPTransport(), stats)
+    wrapped = ClientTransport(transport if transport is not None else httpx.HTTPTransport(), stats, budget)
     http = httpx.Client(
         base_url=base_url,
         transport=wrapped,
