@@ -20,7 +20,7 @@ from pulumi.runtime import rpc
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .client import AppStoreConnectClient
-from .client.errors import AppStoreConnectError, ConflictError, ConnectionFailed, NotFoundError, ServerError
+from .client.errors import ConflictError, ConnectionFailed, NotFoundError, ServerError
 from .errors import AccountMismatch, CreateOnlyDrift
 from .settings import Settings, resolve_settings
 from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, DeleteSemantics, FieldSpec, ResourceSpec
@@ -387,9 +387,10 @@ class SpecProvider(dyn.ResourceProvider):
                 ambiguous = True
                 try:
                     taken = self._take_over(lookup, excluded, f"POST failed ambiguously ({exc.status})")
-                except AppStoreConnectError:
+                except (ServerError, ConnectionFailed):
                     # The look-up failed too. Where Apple refuses a duplicate (a natural key),
-                    # sending again is safe: its 409 is resolved by the look-up above.
+                    # sending again is safe: its 409 is resolved by the look-up above. (A spent
+                    # budget or a 429 give-up is not retried: it ends the create.)
                     if not spec.post_is_unique or attempt == POST_ATTEMPTS:
                         raise
                     continue
