@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +26,7 @@ from pulumi_appstoreconnect.resources.certificate import (
 from pulumi_appstoreconnect.resources.profile import replace_unusable
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+EXCERPT = Path(__file__).resolve().parents[2] / "schema" / "appstoreconnect-openapi-4.4.1-excerpt.json"
 
 
 def reasons(rest_type: str, news: dict[str, Any]) -> dict[str, str]:
@@ -155,6 +158,53 @@ def test_changing_only_renew_before_days_is_an_update_without_a_request() -> Non
     assert diff.changes is True and diff.replaces == []
     result = provider.update("C1", olds, news)  # no client configured: would raise if it sent a request
     assert result.outs["renew_before_days"] == 60 and result.outs["serial_number"] == "AB"
+
+
+
+# Apple's published lifetimes, as the tests know them (not read from the code under test):
+# development and distribution certificates live one year (a certificate Apple issued through
+# the API, recorded in codemagic's profile fixture, runs 2019-11-29 to 2020-11-28: 365 days);
+# Developer ID certificates five years (developer.apple.com/support/developer-id).
+ONE_YEAR_TYPES = ["IOS_DEVELOPMENT", "IOS_DISTRIBUTION", "DEVELOPMENT", "DISTRIBUTION",
+                  "MAC_APP_DEVELOPMENT", "MAC_APP_DISTRIBUTION", "MAC_INSTALLER_DISTRIBUTION"]
+
+
+@pytest.mark.parametrize("certificate_type", ONE_YEAR_TYPES)
+def test_renew_before_days_beyond_lifetime_fails_at_preview(certificate_type: str) -> None:
+    got = reasons("certificates", {"certificate_type": certificate_type, "renew_before_days": 365})
+    assert list(got) == ["renew_before_days"]
+    reason = got["renew_before_days"]
+    assert "renew_before_days" in reason and "365" in reason and certificate_type in reason
+    assert "one year" in reason  # the type's lifetime, in Apple's terms
+    # A day less leaves a fresh certificate outside its window: accepted.
+    assert reasons("certificates", {"certificate_type": certificate_type, "renew_before_days": 364}) == {}
+
+
+@pytest.mark.parametrize("certificate_type", ["DEVELOPER_ID_APPLICATION", "DEVELOPER_ID_APPLICATION_G2"])
+def test_renew_before_days_of_a_year_is_fine_for_five_year_developer_id_certificates(certificate_type: str) -> None:
+    assert reasons("certificates", {"certificate_type": certificate_type, "renew_before_days": 365}) == {}
+
+
+def _create_request_relationships() -> dict[str, str]:
+    """CertificateCreateRequest's relationships in Apple's spec: name -> related JSON:API type."""
+    excerpt = json.loads(EXCERPT.read_text())
+    relationships = excerpt["components"]["schemas"]["CertificateCreateRequest"]["properties"]["data"]["properties"]["relationships"]
+    return {name: rel["properties"]["data"]["properties"]["type"]["enum"][0] for name, rel in relationships["properties"].items()}
+
+
+@pytest.mark.parametrize(
+    ("certificate_type", "related_type"),
+    [("PASS_TYPE_ID", "passTypeIds"), ("PASS_TYPE_ID_WITH_NFC", "passTypeIds"), ("APPLE_PAY", "merchantIds"),
+     ("APPLE_PAY_MERCHANT_IDENTITY", "merchantIds"), ("APPLE_PAY_PSP_IDENTITY", "merchantIds"), ("APPLE_PAY_RSA", "merchantIds")],
+)
+def test_pass_type_and_apple_pay_certificates_fail_at_preview_naming_the_missing_relationship(
+    certificate_type: str, related_type: str
+) -> None:
+    got = reasons("certificates", {"certificate_type": certificate_type})
+    assert list(got) == ["certificate_type"]
+    relationship = next(name for name, target in _create_request_relationships().items() if target == related_type)
+    assert certificate_type in got["certificate_type"]
+    assert f"relationships.{relationship}" in got["certificate_type"] and related_type in got["certificate_type"]
 
 
 # -- profiles --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import base64
 import binascii
 import enum
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -60,6 +61,86 @@ class CertificateType(str, enum.Enum):
 DEFAULT_RENEW_BEFORE_DAYS = 30
 
 
+@dataclass(frozen=True)
+class Lifetime:
+    """How long Apple issues a certificate type for: ``days``, and Apple's own words for it."""
+
+    days: int
+    words: str
+
+
+_ONE_YEAR = Lifetime(365, "one year")
+_FIVE_YEARS = Lifetime(1826, "five years")
+_TWENTY_FIVE_MONTHS = Lifetime(760, "25 months")  # about 760 days
+
+# Apple's published validity per type, checked against renew_before_days at preview:
+# - development and distribution: one year. Apple's "Distributing Enterprise Apps for iOS Devices"
+#   guide says "Currently, distribution certificates are valid for one year" (quoted in Stack
+#   Overflow question 9216485), and an iOS Development certificate Apple issued through this
+#   API (codemagic's recorded profile fixture, CN "...Created via API") runs 2019-11-29 to
+#   2020-11-28: 365 days. In-house (Enterprise Program) distribution certificates
+#   live three years; the table keeps the shorter lifetime so the bound holds on every team.
+# - Developer ID: "valid for 5 years from the date of creation"
+#   (developer.apple.com/support/developer-id, updated 2017-02-22).
+# - Apple Pay payment processing and merchant identity: "valid for 25 months" (Apple TN3206,
+#   Updating Apple Pay certificates; also the App Store Connect API article "Managing merchant
+#   IDs and Payment Processing certificates").
+# IDENTITY_ACCESS, APPLE_PAY_PSP_IDENTITY and the Pass Type ID types have no published
+# lifetime here: only the 365-day cap of renew_before_days applies to them.
+LIFETIMES: dict[str, Lifetime] = {
+    **dict.fromkeys(
+        ("DEVELOPMENT", "DISTRIBUTION", "IOS_DEVELOPMENT", "IOS_DISTRIBUTION", "MAC_APP_DEVELOPMENT",
+         "MAC_APP_DISTRIBUTION", "MAC_INSTALLER_DISTRIBUTION"),
+        _ONE_YEAR,
+    ),
+    **dict.fromkeys(
+        ("DEVELOPER_ID_APPLICATION", "DEVELOPER_ID_APPLICATION_G2", "DEVELOPER_ID_KEXT", "DEVELOPER_ID_KEXT_G2"),
+        _FIVE_YEARS,
+    ),
+    **dict.fromkeys(
+        ("APPLE_PAY", "APPLE_PAY_RSA", "APPLE_PAY_MERCHANT_IDENTITY"), _TWENTY_FIVE_MONTHS
+    ),
+}
+
+# Types Apple issues for another object, which CertificateCreateRequest links as a relationship
+# this resource does not send (Apple's spec 4.4.1: relationships.passTypeId -> passTypeIds,
+# relationships.merchantId -> merchantIds). Without it the certificate belongs to nothing.
+NEEDS_RELATIONSHIP: dict[str, tuple[str, str, str]] = {
+    **dict.fromkeys(("PASS_TYPE_ID", "PASS_TYPE_ID_WITH_NFC"), ("a Pass Type ID", "passTypeId", "passTypeIds")),
+    **dict.fromkeys(
+        ("APPLE_PAY", "APPLE_PAY_RSA", "APPLE_PAY_MERCHANT_IDENTITY", "APPLE_PAY_PSP_IDENTITY"),
+        ("an Apple Pay merchant ID", "merchantId", "merchantIds"),
+    ),
+}
+
+
+def creatable_type(value: object) -> str | None:
+    """Refuse the types whose certificate belongs to an object this resource cannot link."""
+    needed = NEEDS_RELATIONSHIP.get(str(value))
+    if needed is None:
+        return None
+    owner, relationship, related_type = needed
+    return (
+        f"{value} is issued for {owner}, which Apple's CertificateCreateRequest takes as "
+        f"relationships.{relationship} (a {related_type} id); this resource cannot send that "
+        "relationship yet: create the certificate in the Certificates, Identifiers & Profiles web UI"
+    )
+
+
+def renewal_within_lifetime(model: Any) -> list[tuple[str, str]]:
+    """A renewal window as long as the certificate lives would renew it on every ``up``."""
+    lifetime = LIFETIMES.get(str(model.certificate_type))
+    days = model.renew_before_days
+    if lifetime is None or days is None or days < lifetime.days:
+        return []
+    return [(
+        "renew_before_days",
+        f"renew_before_days {days} would renew every {model.certificate_type} certificate as soon as it "
+        f"is issued, on every up: Apple issues {model.certificate_type} certificates for {lifetime.words} "
+        f"({lifetime.days} days). Use fewer days than that (the default is {DEFAULT_RENEW_BEFORE_DAYS}).",
+    )]
+
+
 def load_csr(value: str) -> x509.CertificateSigningRequest:
     """A CSR given as PEM, or as the base64 DER body of one (what Apple's web form takes)."""
     text = value.strip()
@@ -90,7 +171,7 @@ def renewal_window(value: object) -> str | None:
 
 
 class CertificateInputs(SpecModel):
-    certificate_type: Annotated[CertificateType, CREATE_ONLY]
+    certificate_type: Annotated[CertificateType, CREATE_ONLY, Check(creatable_type)]
     csr_content: Annotated[str | None, CREATE_ONLY, WRITE_ONLY, Check(csr_check)] = None
     renew_before_days: Annotated[WholeNumber, LOCAL, Check(renewal_window)] = DEFAULT_RENEW_BEFORE_DAYS
     # What Apple computes.
@@ -214,6 +295,7 @@ CERTIFICATES = ResourceSpec(
     delete=REVOKE,
     filters=("displayName", "certificateType", "serialNumber", "id"),
     hooks=Hooks(
+        validate=renewal_within_lifetime,
         prepare_create=generate_key_and_csr,
         derive_outputs=certificate_files,
         replace_reasons=renew_when_expiring,
@@ -231,8 +313,14 @@ class Certificate(SpecResource, spec=CERTIFICATES):
     ``p12_password`` are outputs, stored only as secrets. ``certificate_content`` is Apple's
     base64 DER, ``certificate_pem`` the same as PEM. Once the certificate is within
     ``renew_before_days`` (default 30) of its ``expiration_date``, the next ``up`` replaces it
-    (the new one is created before the old one is revoked). Changing ``certificate_type`` or
-    ``csr_content`` replaces it too.
+    (the new one is created before the old one is revoked). ``renew_before_days`` must be shorter
+    than the time Apple issues the type for (one year for development and distribution types,
+    five years for Developer ID), or every ``up`` would renew it: preview rejects it. Changing
+    ``certificate_type`` or ``csr_content`` replaces it too.
+
+    ``PASS_TYPE_ID*`` and ``APPLE_PAY*`` certificates belong to a pass type ID or merchant ID,
+    which Apple's create request links as a relationship this resource does not send yet:
+    preview rejects those types (create them in the web UI).
     """
 
     certificate_type: pulumi.Output[str]
