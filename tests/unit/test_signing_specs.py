@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from pulumi_appstoreconnect.client.errors import ApiError, ConflictError
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.resources.capability import settings_as_declared
 from pulumi_appstoreconnect.resources.certificate import (
@@ -205,6 +206,56 @@ def test_pass_type_and_apple_pay_certificates_fail_at_preview_naming_the_missing
     relationship = next(name for name, target in _create_request_relationships().items() if target == related_type)
     assert certificate_type in got["certificate_type"]
     assert f"relationships.{relationship}" in got["certificate_type"] and related_type in got["certificate_type"]
+
+
+
+class RefusingApple:
+    """A team holding three IOS_DISTRIBUTION certificates whose certificate POST answers ``error``."""
+
+    def __init__(self, error: ConflictError) -> None:
+        self.error = error
+        self.listed = [
+            {"type": "certificates", "id": f"CERT{n}", "attributes": {
+                "certificateType": "IOS_DISTRIBUTION", "serialNumber": f"5E{n}", "expirationDate": f"2027-01-0{n}T00:00:00.000+0000"}}
+            for n in (1, 2, 3)
+        ]
+
+    def create(self, rest_type: str, attributes: dict[str, Any], relationships: Any = None, *, path: str) -> dict[str, Any]:
+        raise self.error
+
+    def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return list(self.listed)
+
+
+def conflict(code: str, title: str, detail: str) -> ConflictError:
+    return ConflictError(409, [ApiError(status="409", code=code, title=title, detail=detail)], method="POST", url="/v1/certificates")
+
+
+def refused_create(monkeypatch: pytest.MonkeyPatch, error: ConflictError) -> ConflictError:
+    monkeypatch.setattr(SpecProvider, "client", property(lambda self: RefusingApple(error)))
+    with pytest.raises(ConflictError) as caught:
+        SpecProvider("certificates").create({"certificate_type": "IOS_DISTRIBUTION", "renew_before_days": 30})
+    return caught.value
+
+
+def test_a_409_that_is_not_the_limit_keeps_apples_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Apple's answer to a malformed create, as quoted in fastlane issue #17384 (2020).
+    error = conflict("ENTITY_ERROR.ATTRIBUTE.TYPE", "An attribute in the provided entity has the wrong type",
+                     "Unexpected token (START_OBJECT), expected VALUE_STRING: Value is not string")
+    raised = refused_create(monkeypatch, error)
+    assert raised is error  # Apple's code and detail, no guessed explanation
+    assert "limit" not in str(raised) and "CERT1" not in str(raised)
+
+
+def test_a_409_with_apples_limit_detail_explains_the_limit_and_lists_the_certificates(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Apple's limit answer, as quoted in fastlane issue #19349 (2021).
+    error = conflict("ENTITY_ERROR", "There is a problem with the request entity",
+                     "You already have a current Developer ID Application certificate or a pending certificate request.")
+    message = str(refused_create(monkeypatch, error))
+    assert "You already have a current Developer ID Application certificate" in message  # Apple's words kept
+    assert "limits how many IOS_DISTRIBUTION certificates" in message
+    for n in (1, 2, 3):
+        assert f"CERT{n}" in message and f"2027-01-0{n}" in message
 
 
 # -- profiles --------------------------------------------------------------------------------

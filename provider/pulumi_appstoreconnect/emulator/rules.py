@@ -477,7 +477,10 @@ def _certificate_validate(ctx: Context, operation: str, new: StoredObject, old: 
     ]
     if len(current) < DISTRIBUTION_CERTIFICATE_LIMIT:
         return []
-    # Apple's words for this limit (fastlane issue #19349 quotes the 409 document).
+    # Apple's code, title and words for this limit: 409 ENTITY_ERROR "There is a problem with the
+    # request entity", detail "You already have a current <label> certificate or a pending
+    # certificate request." (fastlane issue #19349, 2021, quotes the whole document for Developer
+    # ID Application; codemagic-docs PR #770, 2022, quotes title and detail for Distribution).
     label = certificate_kind(certificate_type).label
     return [entity_error(f"You already have a current {label} certificate or a pending certificate request.")]
 

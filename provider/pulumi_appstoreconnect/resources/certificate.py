@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -246,23 +247,45 @@ def renew_when_expiring(olds: dict[str, Any], now: datetime) -> list[str]:
     return []
 
 
-def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str, Any]) -> Exception | None:
-    """Apple caps certificates per type (e.g. distribution): say so and list the current ones."""
-    if not isinstance(error, ConflictError):
-        return None
-    cert_type = inputs["certificate_type"]
-    existing = provider.client.list_all("/v1/certificates", {"filter[certificateType]": cert_type})
-    if not existing:
-        return None
+# How Apple words its per-type certificate limit. The API answers 409 ENTITY_ERROR "There is a
+# problem with the request entity" with this detail (quoted in fastlane issue #19349, 2021, for
+# Developer ID Application; codemagic-docs PR #770, 2022, for Distribution); the developer portal
+# words the same limit "Maximum number of certificates generated" (fastlane issues #13318, #13843).
+_LIMIT_DETAIL = re.compile(
+    r"already have a current .+ certificate or a pending certificate request|maximum number of certificates",
+    re.IGNORECASE,
+)
+
+
+def at_certificate_limit(error: ConflictError) -> bool:
+    """True when Apple's own code and detail say the team holds as many certificates as allowed."""
+    return any(
+        e.code.startswith("ENTITY_ERROR") and _LIMIT_DETAIL.search(e.detail or "") for e in error.errors
+    )
+
+
+def certificate_limit_hint(certificate_type: str, existing: list[dict[str, Any]]) -> str:
+    """What to tell the user when a create hit the limit: the current certificates, what to do."""
     listing = "; ".join(
         f"{c['id']} (serial {(c.get('attributes') or {}).get('serialNumber')}, "
         f"expires {(c.get('attributes') or {}).get('expirationDate')})"
         for c in existing
     )
-    return error.with_hint(
-        f"Apple limits how many {cert_type} certificates a team can hold, and this team has "
-        f"{len(existing)}: {listing}. Revoke one (or manage it in this stack) and run again."
+    held = f"this team has {len(existing)}: {listing}" if existing else "none is listed (a pending request counts too)"
+    return (
+        f"Apple limits how many {certificate_type} certificates a team can hold, and {held}. "
+        "Revoke one (or manage it in this stack) and run again."
     )
+
+
+def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str, Any]) -> Exception | None:
+    """Apple's 409 at its per-type limit, with the team's current certificates of that type.
+    Any other 409 is left as Apple sent it (its code, detail and pointer say what is wrong)."""
+    if not isinstance(error, ConflictError) or not at_certificate_limit(error):
+        return None
+    cert_type = inputs["certificate_type"]
+    existing = provider.client.list_all("/v1/certificates", {"filter[certificateType]": cert_type})
+    return error.with_hint(certificate_limit_hint(cert_type, existing))
 
 
 def certificate_for_csr(provider: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:
