@@ -80,6 +80,7 @@ TABLE: list[tuple[str, str, Any, str]] = [
     ("profiles", "name", "   ", "must not be empty"),
     ("profiles", "certificates", "CERT123456", "valid list"),
     ("profiles", "certificates", {"kind": "allValidCertificates", "certificate_types": []}, "at least 1 item"),
+    ("profiles", "certificates", {"kind": "allValidCertificates", "certificate_types": ["IOS_DEVELOPMENT"], "renew_before_days": 400}, "renew_before_days"),
     ("profiles", "devices", {"kind": "allEnabledDevices", "platform": "WATCH_OS"}, "platform"),
     ("profiles", "devices", {"kind": "allEnabledDevices", "platform": "UNIVERSAL"}, "platform"),
     ("profiles", "devices", {"kind": "allEnabledDevices", "platform": "IOS", "device_classes": ["TOASTER"]}, "device_classes"),

@@ -235,14 +235,16 @@ def certificate_files(outputs: dict[str, Any]) -> dict[str, Any]:
     return derived
 
 
+def in_renewal_window(expiry: str, renew_before_days: int | None, now: datetime) -> bool:
+    """Whether a certificate expiring at ``expiry`` is due for renewal (or expired) at ``now``."""
+    days = DEFAULT_RENEW_BEFORE_DAYS if renew_before_days is None else int(renew_before_days)
+    return parse_timestamp(expiry) - timedelta(days=days) <= now
+
+
 def renew_when_expiring(olds: dict[str, Any], now: datetime) -> list[str]:
     """Replace the certificate once it is within ``renew_before_days`` of its expiry."""
     expiry = olds.get("expiration_date")
-    if not expiry:
-        return []
-    days = olds.get("renew_before_days")
-    days = DEFAULT_RENEW_BEFORE_DAYS if days is None else int(days)
-    if parse_timestamp(expiry) - timedelta(days=days) <= now:
+    if expiry and in_renewal_window(expiry, olds.get("renew_before_days"), now):
         return ["expiration_date"]
     return []
 

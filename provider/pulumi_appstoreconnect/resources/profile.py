@@ -12,8 +12,8 @@ from pydantic import Field
 from ..client.documents import parse_timestamp
 from ..reconciler import SpecResource
 from ..spec import COMPUTED, CREATE_ONLY, DELETE, Check, Hooks, NaturalKey, Relationship, ResourceSpec, SpecModel
-from .certificate import CertificateType
-from .checks import non_blank
+from .certificate import DEFAULT_RENEW_BEFORE_DAYS, CertificateType, in_renewal_window
+from .checks import WholeNumber, non_blank
 
 
 class ProfileType(str, enum.Enum):
@@ -58,10 +58,16 @@ class AllEnabledDevices(SpecModel):
 
 
 class AllValidCertificates(SpecModel):
-    """Selects every unexpired certificate of the given types."""
+    """Selects every certificate of the given types that is outside its renewal window.
+
+    A certificate within ``renew_before_days`` of its expiry is left out: its renewal revokes
+    it, which would make the profile INVALID. Use the same ``renew_before_days`` as your
+    :class:`Certificate` resources (default 30, as theirs).
+    """
 
     kind: Literal["allValidCertificates"] = "allValidCertificates"
     certificate_types: list[CertificateType] = Field(min_length=1)
+    renew_before_days: WholeNumber = Field(default=DEFAULT_RENEW_BEFORE_DAYS, ge=0, le=365)
 
 
 DeviceSelection = Union[list[str], AllEnabledDevices]
@@ -105,7 +111,8 @@ def resolve_selectors(provider: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         resolved["certificates"] = sorted(
             c["id"]
             for c in found
-            if (expiry := (c.get("attributes") or {}).get("expirationDate")) and parse_timestamp(expiry) > now
+            if (expiry := (c.get("attributes") or {}).get("expirationDate"))
+            and not in_renewal_window(expiry, selector.renew_before_days, now)
         )
     return resolved
 
@@ -137,7 +144,10 @@ class Profile(SpecResource, spec=PROFILES):
 
     ``devices`` and ``certificates`` take ids, or a selector (:class:`AllEnabledDevices`,
     :class:`AllValidCertificates`) resolved at preview: registering a new device then
-    regenerates the profile (a new ``uuid``) on the next ``up`` and touches nothing else. When the
+    regenerates the profile (a new ``uuid``) on the next ``up`` and touches nothing else.
+    ``AllValidCertificates`` leaves out certificates within ``renew_before_days`` (default 30) of
+    their expiry, which their renewal is about to revoke: give it the same value as your
+    ``Certificate`` resources. When the
     selected devices or certificates are managed in the same stack, add them to ``depends_on``
     so they exist before the selector is resolved. A profile Apple marks INVALID (a certificate
     in it was revoked) or that has expired shows as drift after ``refresh`` and is replaced by the
