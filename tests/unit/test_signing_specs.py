@@ -275,3 +275,34 @@ def test_profile_replacement_deletes_first_because_names_are_unique() -> None:
     assert result.replaces == ["devices"] and result.delete_before_replace is True
     same_order = SpecProvider("profiles").diff("P1", {**base, "devices": ["D2", "D1"]}, {**base, "devices": ["D1", "D2"]})
     assert same_order.changes is False
+
+
+
+# Apple provisions listed devices only in development and ad hoc profiles; App Store, in-house
+# (Enterprise) and Developer ID ("direct") profiles run on any device, and Apple refuses a
+# device list for them ("No devices can be associated to Provisioning Profiles for the App
+# Store.", logged from the live API in codemagic cli-tools PR #26).
+NO_DEVICE_PROFILE_TYPES = ["IOS_APP_STORE", "IOS_APP_INHOUSE", "MAC_APP_STORE", "MAC_APP_DIRECT", "TVOS_APP_STORE",
+                           "TVOS_APP_INHOUSE", "MAC_CATALYST_APP_STORE", "MAC_CATALYST_APP_DIRECT"]
+DEVICE_PROFILE_TYPES = ["IOS_APP_DEVELOPMENT", "IOS_APP_ADHOC", "MAC_APP_DEVELOPMENT", "TVOS_APP_DEVELOPMENT",
+                        "TVOS_APP_ADHOC", "MAC_CATALYST_APP_DEVELOPMENT"]
+PROFILE = {"name": "P", "bundle_id": "B1", "certificates": ["C1"]}
+
+
+@pytest.mark.parametrize("devices", [["D1"], {"kind": "allEnabledDevices", "platform": "IOS"}], ids=["ids", "selector"])
+@pytest.mark.parametrize("profile_type", NO_DEVICE_PROFILE_TYPES)
+def test_devices_on_store_inhouse_and_direct_profiles_fail_at_preview(profile_type: str, devices: Any) -> None:
+    got = reasons("profiles", {**PROFILE, "profile_type": profile_type, "devices": devices})
+    assert list(got) == ["devices"]
+    assert got["devices"].startswith("devices") and profile_type in got["devices"]
+
+
+@pytest.mark.parametrize("profile_type", NO_DEVICE_PROFILE_TYPES)
+def test_store_inhouse_and_direct_profiles_without_devices_pass(profile_type: str) -> None:
+    assert reasons("profiles", {**PROFILE, "profile_type": profile_type}) == {}
+    assert reasons("profiles", {**PROFILE, "profile_type": profile_type, "devices": []}) == {}
+
+
+@pytest.mark.parametrize("profile_type", DEVICE_PROFILE_TYPES)
+def test_development_and_ad_hoc_profiles_take_devices(profile_type: str) -> None:
+    assert reasons("profiles", {**PROFILE, "profile_type": profile_type, "devices": ["D1"]}) == {}

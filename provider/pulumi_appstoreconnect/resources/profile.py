@@ -88,6 +88,26 @@ class ProfileInputs(SpecModel):
     expiration_date: Annotated[str | None, COMPUTED] = None
 
 
+# Only development and ad hoc profiles list devices. App Store, in-house (Enterprise) and
+# Developer ID ("direct") profiles run on any device, and Apple answers a device list for them
+# with 409 ENTITY_ERROR.RELATIONSHIP.NOT_ALLOWED ("No devices can be associated to Provisioning
+# Profiles for the App Store.", logged from the live API in codemagic cli-tools PR #26).
+DEVICE_LIST_SUFFIXES = ("_DEVELOPMENT", "_ADHOC")
+
+
+def devices_match_profile_type(model: Any) -> list[tuple[str, str]]:
+    """Refuse devices on a profile type that provisions every device, before Apple does."""
+    profile_type = str(model.profile_type)
+    if not model.devices or profile_type.endswith(DEVICE_LIST_SUFFIXES):
+        return []
+    return [(
+        "devices",
+        f"devices cannot be given for a {profile_type} profile: App Store, in-house and Developer ID "
+        "profiles run on any device and Apple refuses a device list for them. Remove devices, or "
+        "use a development or ad hoc profile type to provision listed devices.",
+    )]
+
+
 def resolve_selectors(provider: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     """Replace device/certificate selectors by the sorted ids they select right now."""
     resolved = dict(inputs)
@@ -134,7 +154,7 @@ PROFILES = ResourceSpec(
     filters=("name", "profileType", "profileState", "id"),
     # Profile names are unique per team: the old profile must go before its successor.
     delete_before_replace=True,
-    hooks=Hooks(resolve=resolve_selectors, replace_reasons=replace_unusable),
+    hooks=Hooks(validate=devices_match_profile_type, resolve=resolve_selectors, replace_reasons=replace_unusable),
 )
 
 
@@ -152,6 +172,9 @@ class Profile(SpecResource, spec=PROFILES):
     so they exist before the selector is resolved. A profile Apple marks INVALID (a certificate
     in it was revoked) or that has expired shows as drift after ``refresh`` and is replaced by the
     next ``up``. ``profile_content`` is the base64 ``.mobileprovision``.
+
+    Only development and ad hoc profiles list ``devices``; App Store, in-house and Developer ID
+    (``*_DIRECT``) profiles run on any device, and giving them devices fails at preview.
     """
 
     name: pulumi.Output[str]
