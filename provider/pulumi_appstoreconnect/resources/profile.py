@@ -167,9 +167,8 @@ class Profile(SpecResource, spec=PROFILES):
     regenerates the profile (a new ``uuid``) on the next ``up`` and touches nothing else.
     ``AllValidCertificates`` leaves out certificates within ``renew_before_days`` (default 30) of
     their expiry, which their renewal is about to revoke: give it the same value as your
-    ``Certificate`` resources. When the
-    selected devices or certificates are managed in the same stack, add them to ``depends_on``
-    so they exist before the selector is resolved. A profile Apple marks INVALID (a certificate
+    ``Certificate`` resources. When the selected devices or certificates are managed in the same
+    stack, add them to ``depends_on`` so they exist before the selector is resolved. A profile Apple marks INVALID (a certificate
     in it was revoked) or that has expired shows as drift after ``refresh`` and is replaced by the
     next ``up``. ``profile_content`` is the base64 ``.mobileprovision``.
 
