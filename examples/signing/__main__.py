@@ -54,8 +54,10 @@ profile = Profile(
     bundle_id=app.id,
     certificates=[certificate.id],
     devices=AllEnabledDevices(platform="IOS"),
-    # The selector is resolved at preview: let this stack's devices exist first.
-    opts=pulumi.ResourceOptions(depends_on=devices),
+    # The selector is resolved at preview: let this stack's devices exist first. Apple marks a
+    # bundle ID's profiles INVALID whenever one of its capabilities changes: make the profile
+    # after the capabilities.
+    opts=pulumi.ResourceOptions(depends_on=[*devices, push, icloud]),
 )
 
 pulumi.export("bundle_id", app.id)

@@ -185,3 +185,70 @@ def test_deleting_the_bundle_id_removes_enabled_and_disabled_capabilities(
     assert api.delete(f"/v1/bundleIds/{bundle['id']}").status_code == 204
     assert admin.get("/_emulator/objects/bundleIdCapabilities").json()["data"] == []
     assert api.get(f"/v1/bundleIds/{bundle['id']}/bundleIdCapabilities").status_code == 404
+
+
+# -- profiles follow their App ID -------------------------------------------------------------
+# Apple's Technical Q&A QA1878 ("Resolving the Provisioning Profile Invalid Status"): "Any time
+# an App ID or certificate changes, all profiles that are associated to it are marked Invalid",
+# e.g. when "a target capability was turned on or off". Settings changes are App ID changes too.
+
+
+def profile_on(api: httpx.Client, bundle_id: str, certificate: dict[str, Any], device: dict[str, Any], name: str) -> dict[str, Any]:
+    return created(create(api, "profiles", {"name": name, "profileType": "IOS_APP_DEVELOPMENT"}, {
+        "bundleId": linkage("bundleIds", bundle_id),
+        "certificates": linkage("certificates", [certificate["id"]]),
+        "devices": linkage("devices", [device["id"]]),
+    }))
+
+
+def profile_state(api: httpx.Client, profile: dict[str, Any]) -> str:
+    return str(api.get(f"/v1/profiles/{profile['id']}").json()["data"]["attributes"]["profileState"])
+
+
+def _enable(api: httpx.Client, admin: httpx.Client, capability: dict[str, Any]) -> httpx.Response:
+    return enable(api, capability["relationships"]["bundleId"]["data"]["id"], "ICLOUD", ICLOUD_SETTINGS)
+
+
+def _change_settings(api: httpx.Client, admin: httpx.Client, capability: dict[str, Any]) -> httpx.Response:
+    settings = [{"key": "DATA_PROTECTION_PERMISSION_LEVEL", "options": [{"key": "COMPLETE_PROTECTION", "enabled": True}]}]
+    return api.patch(f"/v1/bundleIdCapabilities/{capability['id']}", json={
+        "data": {"type": "bundleIdCapabilities", "id": capability["id"], "attributes": {"settings": settings}}})
+
+
+def _disable(api: httpx.Client, admin: httpx.Client, capability: dict[str, Any]) -> httpx.Response:
+    return api.delete(f"/v1/bundleIdCapabilities/{capability['id']}")
+
+
+def _disable_in_the_web_ui(api: httpx.Client, admin: httpx.Client, capability: dict[str, Any]) -> httpx.Response:
+    return admin.patch(f"/_emulator/objects/bundleIdCapabilities/{capability['id']}", json={"attributes": {"enabled": False}})
+
+
+@pytest.mark.parametrize("change", [_enable, _change_settings, _disable, _disable_in_the_web_ui],
+                         ids=["enable", "change-settings", "disable", "disable-in-web-ui"])
+def test_capability_change_invalidates_profiles(
+    api: httpx.Client, admin: httpx.Client, bundle: dict[str, Any], create_bundle_id: CreateBundleId,
+    create_certificate: Callable[..., dict[str, Any]], create_device: Callable[..., dict[str, Any]],
+    change: Callable[[httpx.Client, httpx.Client, dict[str, Any]], httpx.Response],
+) -> None:
+    capability = created(enable(api, bundle["id"], "DATA_PROTECTION"))  # present before the profiles
+    certificate, device = create_certificate(), create_device()
+    mine = [profile_on(api, bundle["id"], certificate, device, f"Mine {n}") for n in (1, 2)]
+    other_bundle = create_bundle_id("com.example.other")
+    theirs = profile_on(api, other_bundle["id"], certificate, device, "Theirs")
+    assert [profile_state(api, p) for p in (*mine, theirs)] == ["ACTIVE"] * 3
+
+    response = change(api, admin, capability)
+    assert response.status_code in (200, 201, 204), response.text
+
+    assert [profile_state(api, p) for p in (*mine, theirs)] == ["INVALID", "INVALID", "ACTIVE"]
+    invalid = api.get("/v1/profiles", params={"filter[profileState]": "INVALID"}).json()["data"]
+    assert sorted(p["id"] for p in invalid) == sorted(p["id"] for p in mine)
+
+
+def test_a_profile_made_after_the_change_stays_active(
+    api: httpx.Client, bundle: dict[str, Any], create_certificate: Callable[..., dict[str, Any]],
+    create_device: Callable[..., dict[str, Any]],
+) -> None:
+    created(enable(api, bundle["id"], "MAPS"))
+    regenerated = profile_on(api, bundle["id"], create_certificate(), create_device(), "After")
+    assert profile_state(api, regenerated) == "ACTIVE"

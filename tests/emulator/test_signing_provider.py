@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import httpx
@@ -131,3 +132,24 @@ def test_profile_follows_a_device_selector_and_turns_invalid_on_revocation(provi
     refreshed = profiles.read(profile.id, profile.outs)
     assert refreshed.outs["profile_state"] == "INVALID"
     assert "profile_state" in profiles.diff(profile.id, refreshed.outs, checked).replaces
+
+
+def test_all_valid_certificates_skips_certificates_inside_their_renewal_window(provider: Provider, admin: httpx.Client) -> None:
+    def seeded(days_left: int) -> str:
+        expiry = (datetime.now(timezone.utc) + timedelta(days=days_left)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        made = admin.post("/_emulator/objects/certificates",
+                          json={"attributes": {"certificateType": "IOS_DEVELOPMENT", "expirationDate": expiry}})
+        assert made.status_code == 201, made.text
+        return str(made.json()["data"]["id"])
+
+    # 10 days left: inside a Certificate's default 30-day window, so its renewal will revoke it
+    # (and make every profile holding it INVALID). 200 days left: safe to build on.
+    renewing, lasting = seeded(10), seeded(200)
+    selector = {"kind": "allValidCertificates", "certificate_types": ["IOS_DEVELOPMENT"]}
+    news = {"name": "Dev", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": "B1", "devices": ["D1"], "certificates": selector}
+    profiles = provider("profiles")
+    checked = profiles.check({}, news)
+    assert checked.failures == [] and checked.inputs["certificates"] == [lasting]
+    # The window follows the team's Certificate resources: with 5 days both are usable.
+    narrow = profiles.check({}, {**news, "certificates": {**selector, "renew_before_days": 5}})
+    assert narrow.failures == [] and narrow.inputs["certificates"] == sorted([renewing, lasting])

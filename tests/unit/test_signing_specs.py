@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from pulumi_appstoreconnect.client.errors import ApiError, ConflictError
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.resources.capability import settings_as_declared
 from pulumi_appstoreconnect.resources.certificate import (
@@ -24,6 +27,7 @@ from pulumi_appstoreconnect.resources.certificate import (
 from pulumi_appstoreconnect.resources.profile import replace_unusable
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+EXCERPT = Path(__file__).resolve().parents[2] / "schema" / "appstoreconnect-openapi-4.4.1-excerpt.json"
 
 
 def reasons(rest_type: str, news: dict[str, Any]) -> dict[str, str]:
@@ -158,6 +162,103 @@ def test_changing_only_renew_before_days_is_an_update_without_a_request() -> Non
     assert result.outs["renew_before_days"] == 60 and result.outs["serial_number"] == "AB"
 
 
+
+# Apple's published lifetimes, as the tests know them (not read from the code under test):
+# development and distribution certificates live one year (a certificate Apple issued through
+# the API, recorded in codemagic's profile fixture, runs 2019-11-29 to 2020-11-28: 365 days);
+# Developer ID certificates five years (developer.apple.com/support/developer-id).
+ONE_YEAR_TYPES = ["IOS_DEVELOPMENT", "IOS_DISTRIBUTION", "DEVELOPMENT", "DISTRIBUTION",
+                  "MAC_APP_DEVELOPMENT", "MAC_APP_DISTRIBUTION", "MAC_INSTALLER_DISTRIBUTION"]
+
+
+@pytest.mark.parametrize("certificate_type", ONE_YEAR_TYPES)
+def test_renew_before_days_beyond_lifetime_fails_at_preview(certificate_type: str) -> None:
+    got = reasons("certificates", {"certificate_type": certificate_type, "renew_before_days": 365})
+    assert list(got) == ["renew_before_days"]
+    reason = got["renew_before_days"]
+    assert "renew_before_days" in reason and "365" in reason and certificate_type in reason
+    assert "one year" in reason  # the type's lifetime, in Apple's terms
+    # A day less leaves a fresh certificate outside its window: accepted.
+    assert reasons("certificates", {"certificate_type": certificate_type, "renew_before_days": 364}) == {}
+
+
+@pytest.mark.parametrize("certificate_type", ["DEVELOPER_ID_APPLICATION", "DEVELOPER_ID_APPLICATION_G2"])
+def test_renew_before_days_of_a_year_is_fine_for_five_year_developer_id_certificates(certificate_type: str) -> None:
+    assert reasons("certificates", {"certificate_type": certificate_type, "renew_before_days": 365}) == {}
+
+
+def _create_request_relationships() -> dict[str, str]:
+    """CertificateCreateRequest's relationships in Apple's spec: name -> related JSON:API type."""
+    excerpt = json.loads(EXCERPT.read_text())
+    relationships = excerpt["components"]["schemas"]["CertificateCreateRequest"]["properties"]["data"]["properties"]["relationships"]
+    return {name: rel["properties"]["data"]["properties"]["type"]["enum"][0] for name, rel in relationships["properties"].items()}
+
+
+@pytest.mark.parametrize(
+    ("certificate_type", "related_type"),
+    [("PASS_TYPE_ID", "passTypeIds"), ("PASS_TYPE_ID_WITH_NFC", "passTypeIds"), ("APPLE_PAY", "merchantIds"),
+     ("APPLE_PAY_MERCHANT_IDENTITY", "merchantIds"), ("APPLE_PAY_PSP_IDENTITY", "merchantIds"), ("APPLE_PAY_RSA", "merchantIds")],
+)
+def test_pass_type_and_apple_pay_certificates_fail_at_preview_naming_the_missing_relationship(
+    certificate_type: str, related_type: str
+) -> None:
+    got = reasons("certificates", {"certificate_type": certificate_type})
+    assert list(got) == ["certificate_type"]
+    relationship = next(name for name, target in _create_request_relationships().items() if target == related_type)
+    assert certificate_type in got["certificate_type"]
+    assert f"relationships.{relationship}" in got["certificate_type"] and related_type in got["certificate_type"]
+
+
+
+class RefusingApple:
+    """A team holding three IOS_DISTRIBUTION certificates whose certificate POST answers ``error``."""
+
+    def __init__(self, error: ConflictError) -> None:
+        self.error = error
+        self.listed = [
+            {"type": "certificates", "id": f"CERT{n}", "attributes": {
+                "certificateType": "IOS_DISTRIBUTION", "serialNumber": f"5E{n}", "expirationDate": f"2027-01-0{n}T00:00:00.000+0000"}}
+            for n in (1, 2, 3)
+        ]
+
+    def create(self, rest_type: str, attributes: dict[str, Any], relationships: Any = None, *, path: str) -> dict[str, Any]:
+        raise self.error
+
+    def list_all(self, path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return list(self.listed)
+
+
+def conflict(code: str, title: str, detail: str) -> ConflictError:
+    return ConflictError(409, [ApiError(status="409", code=code, title=title, detail=detail)], method="POST", url="/v1/certificates")
+
+
+def refused_create(monkeypatch: pytest.MonkeyPatch, error: ConflictError) -> ConflictError:
+    monkeypatch.setattr(SpecProvider, "client", property(lambda self: RefusingApple(error)))
+    with pytest.raises(ConflictError) as caught:
+        SpecProvider("certificates").create({"certificate_type": "IOS_DISTRIBUTION", "renew_before_days": 30})
+    return caught.value
+
+
+def test_a_409_that_is_not_the_limit_keeps_apples_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Apple's answer to a malformed create, as quoted in fastlane issue #17384 (2020).
+    error = conflict("ENTITY_ERROR.ATTRIBUTE.TYPE", "An attribute in the provided entity has the wrong type",
+                     "Unexpected token (START_OBJECT), expected VALUE_STRING: Value is not string")
+    raised = refused_create(monkeypatch, error)
+    assert raised is error  # Apple's code and detail, no guessed explanation
+    assert "limit" not in str(raised) and "CERT1" not in str(raised)
+
+
+def test_a_409_with_apples_limit_detail_explains_the_limit_and_lists_the_certificates(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Apple's limit answer, as quoted in fastlane issue #19349 (2021).
+    error = conflict("ENTITY_ERROR", "There is a problem with the request entity",
+                     "You already have a current Developer ID Application certificate or a pending certificate request.")
+    message = str(refused_create(monkeypatch, error))
+    assert "You already have a current Developer ID Application certificate" in message  # Apple's words kept
+    assert "limits how many IOS_DISTRIBUTION certificates" in message
+    for n in (1, 2, 3):
+        assert f"CERT{n}" in message and f"2027-01-0{n}" in message
+
+
 # -- profiles --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -176,3 +277,34 @@ def test_profile_replacement_deletes_first_because_names_are_unique() -> None:
     assert result.replaces == ["devices"] and result.delete_before_replace is True
     same_order = SpecProvider("profiles").diff("P1", {**base, "devices": ["D2", "D1"]}, {**base, "devices": ["D1", "D2"]})
     assert same_order.changes is False
+
+
+
+# Apple provisions listed devices only in development and ad hoc profiles; App Store, in-house
+# (Enterprise) and Developer ID ("direct") profiles run on any device, and Apple refuses a
+# device list for them ("No devices can be associated to Provisioning Profiles for the App
+# Store.", logged from the live API in codemagic cli-tools PR #26).
+NO_DEVICE_PROFILE_TYPES = ["IOS_APP_STORE", "IOS_APP_INHOUSE", "MAC_APP_STORE", "MAC_APP_DIRECT", "TVOS_APP_STORE",
+                           "TVOS_APP_INHOUSE", "MAC_CATALYST_APP_STORE", "MAC_CATALYST_APP_DIRECT"]
+DEVICE_PROFILE_TYPES = ["IOS_APP_DEVELOPMENT", "IOS_APP_ADHOC", "MAC_APP_DEVELOPMENT", "TVOS_APP_DEVELOPMENT",
+                        "TVOS_APP_ADHOC", "MAC_CATALYST_APP_DEVELOPMENT"]
+PROFILE = {"name": "P", "bundle_id": "B1", "certificates": ["C1"]}
+
+
+@pytest.mark.parametrize("devices", [["D1"], {"kind": "allEnabledDevices", "platform": "IOS"}], ids=["ids", "selector"])
+@pytest.mark.parametrize("profile_type", NO_DEVICE_PROFILE_TYPES)
+def test_devices_on_store_inhouse_and_direct_profiles_fail_at_preview(profile_type: str, devices: Any) -> None:
+    got = reasons("profiles", {**PROFILE, "profile_type": profile_type, "devices": devices})
+    assert list(got) == ["devices"]
+    assert got["devices"].startswith("devices") and profile_type in got["devices"]
+
+
+@pytest.mark.parametrize("profile_type", NO_DEVICE_PROFILE_TYPES)
+def test_store_inhouse_and_direct_profiles_without_devices_pass(profile_type: str) -> None:
+    assert reasons("profiles", {**PROFILE, "profile_type": profile_type}) == {}
+    assert reasons("profiles", {**PROFILE, "profile_type": profile_type, "devices": []}) == {}
+
+
+@pytest.mark.parametrize("profile_type", DEVICE_PROFILE_TYPES)
+def test_development_and_ad_hoc_profiles_take_devices(profile_type: str) -> None:
+    assert reasons("profiles", {**PROFILE, "profile_type": profile_type, "devices": ["D1"]}) == {}

@@ -870,7 +870,8 @@ class Api:
         *,
         operation: str,
     ) -> StoredObject:
-        """Create an object: computed attributes, id, uniqueness, rules. Call in a transaction.
+        """Create an object: computed attributes, id, uniqueness, rules, side effects. Call in a
+        transaction.
 
         Write-only attributes (a CSR) reach the ``computed`` hook and are not stored. When the
         rules make ids deterministic (capabilities), an id in use by a visible object is the
@@ -897,7 +898,9 @@ class Api:
                     self.store.delete(rt.rest_type, object_id)
         obj = StoredObject(rt.rest_type, object_id, values, dict(relationships))
         self._check_rules(rt, operation, obj, None)
-        return self.store.insert(obj)
+        inserted = self.store.insert(obj)
+        rt.rules.after_write(self.ctx, inserted, None)
+        return inserted
 
     def remove(self, rt: ResourceType, obj: StoredObject) -> None:
         """Delete an object and run the type's cascade (revocation…). Call in a transaction."""
@@ -913,12 +916,14 @@ class Api:
         *,
         operation: str,
     ) -> StoredObject:
-        """Apply changes to an object: uniqueness, rules. Call in a transaction."""
+        """Apply changes to an object: uniqueness, rules, side effects. Call in a transaction."""
         obj = StoredObject(
             old.type, old.id, {**old.attributes, **attributes}, {**old.relationships, **relationships}, old.created
         )
         self._check_rules(rt, operation, obj, old)
-        return self.store.save(obj)
+        saved = self.store.save(obj)
+        rt.rules.after_write(self.ctx, saved, old)
+        return saved
 
     def _check_rules(self, rt: ResourceType, operation: str, obj: StoredObject, old: StoredObject | None) -> None:
         errors = list(self._uniqueness(rt, obj))

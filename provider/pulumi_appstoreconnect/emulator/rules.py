@@ -11,8 +11,9 @@ spec cannot say lives here, one :class:`TypeRules` per type:
   certificate is issued from its CSR, a profile's payload is signed);
 - filter semantics that are not equality (``filter[identifier]`` is a prefix match);
 - how ids look, uniqueness and its messages, hidden state (a capability's enabled flag),
-  extra validation (the distribution-certificate limit), and cascades on delete (revoking a
-  certificate invalidates the profiles that use it).
+  extra validation (the distribution-certificate limit), and cascades on writes and deletes
+  (revoking a certificate invalidates the profiles that use it; changing a capability those of
+  its bundle ID).
 
 A type without an entry gets :data:`DEFAULT_RULES` (all operations, no extras). The
 cryptography lives in :mod:`.signing`.
@@ -176,6 +177,10 @@ def _nothing(ctx: Context, obj: StoredObject) -> None:
     return None
 
 
+def _nothing_written(ctx: Context, obj: StoredObject, old: StoredObject | None) -> None:
+    return None
+
+
 def _same_scope(a: StoredObject, b: StoredObject) -> bool:
     return True
 
@@ -242,6 +247,9 @@ class TypeRules:
     validate: Callable[[Context, str, StoredObject, StoredObject | None], list[ErrorItem]] = _no_checks
     # Side effects after a DELETE, from the API or the admin API (same transaction).
     after_delete: Callable[[Context, StoredObject], None] = _nothing
+    # Side effects after a create (``old`` None) or an update, from the API or the admin API
+    # (same transaction).
+    after_write: Callable[[Context, StoredObject, StoredObject | None], None] = _nothing_written
 
 
 DEFAULT_RULES = TypeRules()
@@ -252,6 +260,15 @@ def _ids(value: Any) -> list[str]:
     if value is None:
         return []
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else [value] if isinstance(value, str) else []
+
+
+def invalidate_profiles(ctx: Context, affected: Callable[[StoredObject], bool]) -> None:
+    """Mark every profile ``affected`` selects INVALID (what Apple does when a certificate or an
+    App ID it was made from changes)."""
+    for profile in ctx.store.all_of("profiles"):
+        if affected(profile) and profile.attributes.get("profileState") != "INVALID":
+            profile.attributes["profileState"] = "INVALID"
+            ctx.store.save(profile)
 
 
 # --------------------------------------------------------------------------------------
@@ -327,6 +344,16 @@ def _capability_taken(ctx: Context, existing: StoredObject) -> ErrorItem:
     )
 
 
+def capability_changed(ctx: Context, obj: StoredObject, old: StoredObject | None = None) -> None:
+    """Enabling, reconfiguring or disabling a capability changes the App ID: Apple marks every
+    profile of that bundle ID INVALID. Apple's Technical Q&A QA1878 ("Resolving the Provisioning
+    Profile Invalid Status"): "Any time an App ID or certificate changes, all profiles that are
+    associated to it are marked Invalid", e.g. when "a target capability was turned on or off".
+    Out-of-band changes (the web UI, here the admin API) count the same."""
+    bundle_id = obj.relationships.get("bundleId")
+    invalidate_profiles(ctx, lambda profile: profile.relationships.get("bundleId") == bundle_id)
+
+
 CAPABILITY_RULES = TypeRules(
     operations=frozenset({CREATE, UPDATE, DELETE}),
     relation_endpoints=frozenset(),  # Apple has no GET …/bundleIdCapabilities/{id}/bundleId
@@ -336,6 +363,8 @@ CAPABILITY_RULES = TypeRules(
     new_id=_capability_id,
     id_taken=_capability_taken,
     computed=_capability_computed,
+    after_write=capability_changed,
+    after_delete=capability_changed,
 )
 
 # --------------------------------------------------------------------------------------
@@ -491,17 +520,17 @@ def _certificate_validate(ctx: Context, operation: str, new: StoredObject, old: 
     ]
     if len(current) < DISTRIBUTION_CERTIFICATE_LIMIT:
         return []
-    # Apple's words for this limit (fastlane issue #19349 quotes the 409 document).
+    # Apple's code, title and words for this limit: 409 ENTITY_ERROR "There is a problem with the
+    # request entity", detail "You already have a current <label> certificate or a pending
+    # certificate request." (fastlane issue #19349, 2021, quotes the whole document for Developer
+    # ID Application; codemagic-docs PR #770, 2022, quotes title and detail for Distribution).
     label = certificate_kind(certificate_type).label
     return [entity_error(f"You already have a current {label} certificate or a pending certificate request.")]
 
 
 def revoke_certificate(ctx: Context, obj: StoredObject) -> None:
     """After a certificate is revoked (DELETE), every profile that includes it is INVALID."""
-    for profile in ctx.store.all_of("profiles"):
-        if obj.id in _ids(profile.relationships.get("certificates")) and profile.attributes.get("profileState") != "INVALID":
-            profile.attributes["profileState"] = "INVALID"
-            ctx.store.save(profile)
+    invalidate_profiles(ctx, lambda profile: obj.id in _ids(profile.relationships.get("certificates")))
 
 
 CERTIFICATE_RULES = TypeRules(

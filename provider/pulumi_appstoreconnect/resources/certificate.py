@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -60,6 +62,86 @@ class CertificateType(str, enum.Enum):
 DEFAULT_RENEW_BEFORE_DAYS = 30
 
 
+@dataclass(frozen=True)
+class Lifetime:
+    """How long Apple issues a certificate type for: ``days``, and Apple's own words for it."""
+
+    days: int
+    words: str
+
+
+_ONE_YEAR = Lifetime(365, "one year")
+_FIVE_YEARS = Lifetime(1826, "five years")
+_TWENTY_FIVE_MONTHS = Lifetime(760, "25 months")  # about 760 days
+
+# Apple's published validity per type, checked against renew_before_days at preview:
+# - development and distribution: one year. Apple's "Distributing Enterprise Apps for iOS Devices"
+#   guide says "Currently, distribution certificates are valid for one year" (quoted in Stack
+#   Overflow question 9216485), and an iOS Development certificate Apple issued through this
+#   API (codemagic's recorded profile fixture, CN "...Created via API") runs 2019-11-29 to
+#   2020-11-28: 365 days. In-house (Enterprise Program) distribution certificates
+#   live three years; the table keeps the shorter lifetime so the bound holds on every team.
+# - Developer ID: "valid for 5 years from the date of creation"
+#   (developer.apple.com/support/developer-id, updated 2017-02-22).
+# - Apple Pay payment processing and merchant identity: "valid for 25 months" (Apple TN3206,
+#   Updating Apple Pay certificates; also the App Store Connect API article "Managing merchant
+#   IDs and Payment Processing certificates").
+# IDENTITY_ACCESS, APPLE_PAY_PSP_IDENTITY and the Pass Type ID types have no published
+# lifetime here: only the 365-day cap of renew_before_days applies to them.
+LIFETIMES: dict[str, Lifetime] = {
+    **dict.fromkeys(
+        ("DEVELOPMENT", "DISTRIBUTION", "IOS_DEVELOPMENT", "IOS_DISTRIBUTION", "MAC_APP_DEVELOPMENT",
+         "MAC_APP_DISTRIBUTION", "MAC_INSTALLER_DISTRIBUTION"),
+        _ONE_YEAR,
+    ),
+    **dict.fromkeys(
+        ("DEVELOPER_ID_APPLICATION", "DEVELOPER_ID_APPLICATION_G2", "DEVELOPER_ID_KEXT", "DEVELOPER_ID_KEXT_G2"),
+        _FIVE_YEARS,
+    ),
+    **dict.fromkeys(
+        ("APPLE_PAY", "APPLE_PAY_RSA", "APPLE_PAY_MERCHANT_IDENTITY"), _TWENTY_FIVE_MONTHS
+    ),
+}
+
+# Types Apple issues for another object, which CertificateCreateRequest links as a relationship
+# this resource does not send (Apple's spec 4.4.1: relationships.passTypeId -> passTypeIds,
+# relationships.merchantId -> merchantIds). Without it the certificate belongs to nothing.
+NEEDS_RELATIONSHIP: dict[str, tuple[str, str, str]] = {
+    **dict.fromkeys(("PASS_TYPE_ID", "PASS_TYPE_ID_WITH_NFC"), ("a Pass Type ID", "passTypeId", "passTypeIds")),
+    **dict.fromkeys(
+        ("APPLE_PAY", "APPLE_PAY_RSA", "APPLE_PAY_MERCHANT_IDENTITY", "APPLE_PAY_PSP_IDENTITY"),
+        ("an Apple Pay merchant ID", "merchantId", "merchantIds"),
+    ),
+}
+
+
+def creatable_type(value: object) -> str | None:
+    """Refuse the types whose certificate belongs to an object this resource cannot link."""
+    needed = NEEDS_RELATIONSHIP.get(str(value))
+    if needed is None:
+        return None
+    owner, relationship, related_type = needed
+    return (
+        f"{value} is issued for {owner}, which Apple's CertificateCreateRequest takes as "
+        f"relationships.{relationship} (a {related_type} id); this resource cannot send that "
+        "relationship yet: create the certificate in the Certificates, Identifiers & Profiles web UI"
+    )
+
+
+def renewal_within_lifetime(model: Any) -> list[tuple[str, str]]:
+    """A renewal window as long as the certificate lives would renew it on every ``up``."""
+    lifetime = LIFETIMES.get(str(model.certificate_type))
+    days = model.renew_before_days
+    if lifetime is None or days is None or days < lifetime.days:
+        return []
+    return [(
+        "renew_before_days",
+        f"renew_before_days {days} would renew every {model.certificate_type} certificate as soon as it "
+        f"is issued, on every up: Apple issues {model.certificate_type} certificates for {lifetime.words} "
+        f"({lifetime.days} days). Use fewer days than that (the default is {DEFAULT_RENEW_BEFORE_DAYS}).",
+    )]
+
+
 def load_csr(value: str) -> x509.CertificateSigningRequest:
     """A CSR given as PEM, or as the base64 DER body of one (what Apple's web form takes)."""
     text = value.strip()
@@ -90,7 +172,7 @@ def renewal_window(value: object) -> str | None:
 
 
 class CertificateInputs(SpecModel):
-    certificate_type: Annotated[CertificateType, CREATE_ONLY]
+    certificate_type: Annotated[CertificateType, CREATE_ONLY, Check(creatable_type)]
     csr_content: Annotated[str | None, CREATE_ONLY, WRITE_ONLY, Check(csr_check)] = None
     renew_before_days: Annotated[WholeNumber, LOCAL, Check(renewal_window)] = DEFAULT_RENEW_BEFORE_DAYS
     # What Apple computes.
@@ -153,35 +235,59 @@ def certificate_files(outputs: dict[str, Any]) -> dict[str, Any]:
     return derived
 
 
+def in_renewal_window(expiry: str, renew_before_days: int | None, now: datetime) -> bool:
+    """Whether a certificate expiring at ``expiry`` is due for renewal (or expired) at ``now``."""
+    days = DEFAULT_RENEW_BEFORE_DAYS if renew_before_days is None else int(renew_before_days)
+    return parse_timestamp(expiry) - timedelta(days=days) <= now
+
+
 def renew_when_expiring(olds: dict[str, Any], now: datetime) -> list[str]:
     """Replace the certificate once it is within ``renew_before_days`` of its expiry."""
     expiry = olds.get("expiration_date")
-    if not expiry:
-        return []
-    days = olds.get("renew_before_days")
-    days = DEFAULT_RENEW_BEFORE_DAYS if days is None else int(days)
-    if parse_timestamp(expiry) - timedelta(days=days) <= now:
+    if expiry and in_renewal_window(expiry, olds.get("renew_before_days"), now):
         return ["expiration_date"]
     return []
 
 
-def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str, Any]) -> Exception | None:
-    """Apple caps certificates per type (e.g. distribution): say so and list the current ones."""
-    if not isinstance(error, ConflictError):
-        return None
-    cert_type = inputs["certificate_type"]
-    existing = provider.client.list_all("/v1/certificates", {"filter[certificateType]": cert_type})
-    if not existing:
-        return None
+# How Apple words its per-type certificate limit. The API answers 409 ENTITY_ERROR "There is a
+# problem with the request entity" with this detail (quoted in fastlane issue #19349, 2021, for
+# Developer ID Application; codemagic-docs PR #770, 2022, for Distribution); the developer portal
+# words the same limit "Maximum number of certificates generated" (fastlane issues #13318, #13843).
+_LIMIT_DETAIL = re.compile(
+    r"already have a current .+ certificate or a pending certificate request|maximum number of certificates",
+    re.IGNORECASE,
+)
+
+
+def at_certificate_limit(error: ConflictError) -> bool:
+    """True when Apple's own code and detail say the team holds as many certificates as allowed."""
+    return any(
+        e.code.startswith("ENTITY_ERROR") and _LIMIT_DETAIL.search(e.detail or "") for e in error.errors
+    )
+
+
+def certificate_limit_hint(certificate_type: str, existing: list[dict[str, Any]]) -> str:
+    """What to tell the user when a create hit the limit: the current certificates, what to do."""
     listing = "; ".join(
         f"{c['id']} (serial {(c.get('attributes') or {}).get('serialNumber')}, "
         f"expires {(c.get('attributes') or {}).get('expirationDate')})"
         for c in existing
     )
-    return error.with_hint(
-        f"Apple limits how many {cert_type} certificates a team can hold, and this team has "
-        f"{len(existing)}: {listing}. Revoke one (or manage it in this stack) and run again."
+    held = f"this team has {len(existing)}: {listing}" if existing else "none is listed (a pending request counts too)"
+    return (
+        f"Apple limits how many {certificate_type} certificates a team can hold, and {held}. "
+        "Revoke one (or manage it in this stack) and run again."
     )
+
+
+def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str, Any]) -> Exception | None:
+    """Apple's 409 at its per-type limit, with the team's current certificates of that type.
+    Any other 409 is left as Apple sent it (its code, detail and pointer say what is wrong)."""
+    if not isinstance(error, ConflictError) or not at_certificate_limit(error):
+        return None
+    cert_type = inputs["certificate_type"]
+    existing = provider.client.list_all("/v1/certificates", {"filter[certificateType]": cert_type})
+    return error.with_hint(certificate_limit_hint(cert_type, existing))
 
 
 def certificates_for_csr(provider: Any, inputs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -223,6 +329,7 @@ CERTIFICATES = ResourceSpec(
     delete=REVOKE,
     filters=("displayName", "certificateType", "serialNumber", "id"),
     hooks=Hooks(
+        validate=renewal_within_lifetime,
         prepare_create=generate_key_and_csr,
         derive_outputs=certificate_files,
         replace_reasons=renew_when_expiring,
@@ -241,8 +348,14 @@ class Certificate(SpecResource, spec=CERTIFICATES):
     ``p12_password`` are outputs, stored only as secrets. ``certificate_content`` is Apple's
     base64 DER, ``certificate_pem`` the same as PEM. Once the certificate is within
     ``renew_before_days`` (default 30) of its ``expiration_date``, the next ``up`` replaces it
-    (the new one is created before the old one is revoked). Changing ``certificate_type`` or
-    ``csr_content`` replaces it too.
+    (the new one is created before the old one is revoked). ``renew_before_days`` must be shorter
+    than the time Apple issues the type for (one year for development and distribution types,
+    five years for Developer ID), or every ``up`` would renew it: preview rejects it. Changing
+    ``certificate_type`` or ``csr_content`` replaces it too.
+
+    ``PASS_TYPE_ID*`` and ``APPLE_PAY*`` certificates belong to a pass type ID or merchant ID,
+    which Apple's create request links as a relationship this resource does not send yet:
+    preview rejects those types (create them in the web UI).
     """
 
     certificate_type: pulumi.Output[str]

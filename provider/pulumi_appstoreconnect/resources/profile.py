@@ -12,8 +12,8 @@ from pydantic import Field
 from ..client.documents import parse_timestamp
 from ..reconciler import SpecResource
 from ..spec import COMPUTED, CREATE_ONLY, DELETE, Check, Hooks, NaturalKey, Relationship, ResourceSpec, SpecModel
-from .certificate import CertificateType
-from .checks import non_blank
+from .certificate import DEFAULT_RENEW_BEFORE_DAYS, CertificateType, in_renewal_window
+from .checks import WholeNumber, non_blank
 
 
 class ProfileType(str, enum.Enum):
@@ -58,10 +58,16 @@ class AllEnabledDevices(SpecModel):
 
 
 class AllValidCertificates(SpecModel):
-    """Selects every unexpired certificate of the given types."""
+    """Selects every certificate of the given types that is outside its renewal window.
+
+    A certificate within ``renew_before_days`` of its expiry is left out: its renewal revokes
+    it, which would make the profile INVALID. Use the same ``renew_before_days`` as your
+    :class:`Certificate` resources (default 30, as theirs).
+    """
 
     kind: Literal["allValidCertificates"] = "allValidCertificates"
     certificate_types: list[CertificateType] = Field(min_length=1)
+    renew_before_days: WholeNumber = Field(default=DEFAULT_RENEW_BEFORE_DAYS, ge=0, le=365)
 
 
 DeviceSelection = Union[list[str], AllEnabledDevices]
@@ -80,6 +86,26 @@ class ProfileInputs(SpecModel):
     uuid: Annotated[str | None, COMPUTED] = None
     created_date: Annotated[str | None, COMPUTED] = None
     expiration_date: Annotated[str | None, COMPUTED] = None
+
+
+# Only development and ad hoc profiles list devices. App Store, in-house (Enterprise) and
+# Developer ID ("direct") profiles run on any device, and Apple answers a device list for them
+# with 409 ENTITY_ERROR.RELATIONSHIP.NOT_ALLOWED ("No devices can be associated to Provisioning
+# Profiles for the App Store.", logged from the live API in codemagic cli-tools PR #26).
+DEVICE_LIST_SUFFIXES = ("_DEVELOPMENT", "_ADHOC")
+
+
+def devices_match_profile_type(model: Any) -> list[tuple[str, str]]:
+    """Refuse devices on a profile type that provisions every device, before Apple does."""
+    profile_type = str(model.profile_type)
+    if not model.devices or profile_type.endswith(DEVICE_LIST_SUFFIXES):
+        return []
+    return [(
+        "devices",
+        f"devices cannot be given for a {profile_type} profile: App Store, in-house and Developer ID "
+        "profiles run on any device and Apple refuses a device list for them. Remove devices, or "
+        "use a development or ad hoc profile type to provision listed devices.",
+    )]
 
 
 def resolve_selectors(provider: Any, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +131,8 @@ def resolve_selectors(provider: Any, inputs: dict[str, Any]) -> dict[str, Any]:
         resolved["certificates"] = sorted(
             c["id"]
             for c in found
-            if (expiry := (c.get("attributes") or {}).get("expirationDate")) and parse_timestamp(expiry) > now
+            if (expiry := (c.get("attributes") or {}).get("expirationDate"))
+            and not in_renewal_window(expiry, selector.renew_before_days, now)
         )
     return resolved
 
@@ -127,7 +154,7 @@ PROFILES = ResourceSpec(
     filters=("name", "profileType", "profileState", "id"),
     # Profile names are unique per team: the old profile must go before its successor.
     delete_before_replace=True,
-    hooks=Hooks(resolve=resolve_selectors, replace_reasons=replace_unusable),
+    hooks=Hooks(validate=devices_match_profile_type, resolve=resolve_selectors, replace_reasons=replace_unusable),
 )
 
 
@@ -137,11 +164,16 @@ class Profile(SpecResource, spec=PROFILES):
 
     ``devices`` and ``certificates`` take ids, or a selector (:class:`AllEnabledDevices`,
     :class:`AllValidCertificates`) resolved at preview: registering a new device then
-    regenerates the profile (a new ``uuid``) on the next ``up`` and touches nothing else. When the
-    selected devices or certificates are managed in the same stack, add them to ``depends_on``
-    so they exist before the selector is resolved. A profile Apple marks INVALID (a certificate
+    regenerates the profile (a new ``uuid``) on the next ``up`` and touches nothing else.
+    ``AllValidCertificates`` leaves out certificates within ``renew_before_days`` (default 30) of
+    their expiry, which their renewal is about to revoke: give it the same value as your
+    ``Certificate`` resources. When the selected devices or certificates are managed in the same
+    stack, add them to ``depends_on`` so they exist before the selector is resolved. A profile Apple marks INVALID (a certificate
     in it was revoked) or that has expired shows as drift after ``refresh`` and is replaced by the
     next ``up``. ``profile_content`` is the base64 ``.mobileprovision``.
+
+    Only development and ad hoc profiles list ``devices``; App Store, in-house and Developer ID
+    (``*_DIRECT``) profiles run on any device, and giving them devices fails at preview.
     """
 
     name: pulumi.Output[str]
