@@ -439,7 +439,7 @@ def test_sparse_fieldsets(api: httpx.Client, catalogue: dict[str, Any]) -> None:
 
 
 def test_related_endpoints_when_nothing_is_related(api: httpx.Client, create_bundle_id: CreateBundleId) -> None:
-    some = create_bundle_id("com.example.app")["id"]
+    some = create_bundle_id("com.example.*")["id"]  # a wildcard App ID gets no default capabilities
     base = f"{BASE_URL}/v1/bundleIds/{some}"
     app = api.get(f"/v1/bundleIds/{some}/app")
     assert (app.status_code, app.json()) == (200, {"data": None, "links": {"self": f"{base}/app"}})
@@ -499,9 +499,10 @@ def test_deleting_a_bundle_id_deletes_its_capabilities(api: httpx.Client, admin:
     bundle = create_bundle_id("com.example.app")
     admin.post(
         "/_emulator/objects/bundleIdCapabilities",
-        json={"id": f"{bundle['id']}_GAME_CENTER", "attributes": {"capabilityType": "GAME_CENTER"}, "relationships": {"bundleId": bundle["id"]}},
+        json={"id": f"{bundle['id']}_MAPS", "attributes": {"capabilityType": "MAPS"}, "relationships": {"bundleId": bundle["id"]}},
     )
-    assert len(api.get(f"/v1/bundleIds/{bundle['id']}/bundleIdCapabilities").json()["data"]) == 1
+    # Apple's two defaults (Game Center, In-App Purchase) and the one enabled by hand.
+    assert len(api.get(f"/v1/bundleIds/{bundle['id']}/bundleIdCapabilities").json()["data"]) == 3
     assert api.delete(f"/v1/bundleIds/{bundle['id']}").status_code == 204
     assert admin.get("/_emulator/objects/bundleIdCapabilities").json()["data"] == []
 

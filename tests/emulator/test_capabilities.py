@@ -29,9 +29,26 @@ def listed(api: httpx.Client, bundle_id: str) -> list[str]:
     return [c["id"] for c in response.json()["data"]]
 
 
+# Apple enables these on every new explicit App ID (fastlane #12853, 2018; #21488, 2023).
+APPLE_DEFAULTS = ("GAME_CENTER", "IN_APP_PURCHASE")
+
+
 @pytest.fixture
-def bundle(create_bundle_id: CreateBundleId) -> dict[str, Any]:
-    return create_bundle_id("com.example.app")
+def bundle(api: httpx.Client, create_bundle_id: CreateBundleId) -> dict[str, Any]:
+    """A new App ID with Apple's default capabilities disabled, so each test starts empty."""
+    made = create_bundle_id("com.example.app")
+    for capability_type in APPLE_DEFAULTS:
+        assert api.delete(f"/v1/bundleIdCapabilities/{made['id']}_{capability_type}").status_code == 204
+    return made
+
+
+def test_new_app_ids_come_with_apples_default_capabilities(api: httpx.Client, create_bundle_id: CreateBundleId) -> None:
+    explicit = create_bundle_id("com.example.defaults")
+    assert sorted(listed(api, explicit["id"])) == sorted(f"{explicit['id']}_{t}" for t in APPLE_DEFAULTS)
+    # Wildcard App IDs cannot hold Game Center or In-App Purchase.
+    assert listed(api, create_bundle_id("com.example.wild.*")["id"]) == []
+    # Enabling a default again is a 409, as for any capability already enabled.
+    assert enable(api, explicit["id"], "GAME_CENTER").status_code == 409
 
 
 def test_the_id_is_the_bundle_id_and_the_type(api: httpx.Client, bundle: dict[str, Any]) -> None:

@@ -34,7 +34,8 @@ def test_the_demo_seed_gives_a_realistic_account(emulator: Emulator, api: httpx.
     assert profile["data"]["attributes"]["profileState"] == "ACTIVE" and profile["data"]["attributes"]["profileContent"]
     assert {d["id"] for d in profile["included"]} == {"DEMODEV001", "DEMODEV002"}
     capabilities = api.get("/v1/bundleIds/DEMOAPP001/bundleIdCapabilities").json()["data"]
-    assert {c["attributes"]["capabilityType"] for c in capabilities} == {"PUSH_NOTIFICATIONS", "ICLOUD"}
+    # The seeded two, and the two Apple enables on every new explicit App ID.
+    assert {c["attributes"]["capabilityType"] for c in capabilities} == {"PUSH_NOTIFICATIONS", "ICLOUD", "GAME_CENTER", "IN_APP_PURCHASE"}
     enabled = api.get("/v1/devices", params={"filter[status]": "ENABLED"}).json()["data"]
     assert len(enabled) == 4
 

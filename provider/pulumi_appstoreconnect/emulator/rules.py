@@ -290,6 +290,28 @@ def _bundle_id_after_delete(ctx: Context, obj: StoredObject) -> None:
                 ctx.store.delete(rest_type, child.id)
 
 
+# Capabilities Apple enables on every new explicit App ID, whoever creates it (the API, Xcode,
+# the web UI), and which cannot be turned off there: fastlane #12853 (2018, "Game Center and
+# In-App Purchase ... get defaulted to on"), fastlane PR #12862, fastlane #21488 (2023). The
+# recorded App IDs carry them too (fastlane provisioning/bundle_id.json; codemagic's
+# bundle_id_capability.json is a GAME_CENTER one). Wildcard App IDs cannot hold them.
+DEFAULT_CAPABILITIES = ("GAME_CENTER", "IN_APP_PURCHASE")
+
+
+def _bundle_id_after_write(ctx: Context, obj: StoredObject, old: StoredObject | None) -> None:
+    if old is not None or str(obj.attributes.get("identifier") or "").endswith("*"):
+        return
+    for capability_type in DEFAULT_CAPABILITIES:
+        capability_id = f"{obj.id}_{capability_type}"
+        if ctx.store.get("bundleIdCapabilities", capability_id) is None:
+            ctx.store.insert(StoredObject(
+                "bundleIdCapabilities",
+                capability_id,
+                {"capabilityType": capability_type, "settings": None, CAPABILITY_ENABLED: True},
+                {"bundleId": obj.id},
+            ))
+
+
 BUNDLE_ID_RULES = TypeRules(
     relations=(
         Relation("profiles", "profiles", True, inverse("profiles", "bundleId")),
@@ -305,6 +327,7 @@ BUNDLE_ID_RULES = TypeRules(
     duplicate_error=lambda wire, value: attribute_invalid(
         wire, f"An App ID with Identifier '{value}' is not available. Please enter a different string."
     ),
+    after_write=_bundle_id_after_write,
     after_delete=_bundle_id_after_delete,
 )
 
