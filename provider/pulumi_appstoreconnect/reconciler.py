@@ -443,7 +443,7 @@ class SpecProvider(dyn.ResourceProvider):
         mismatches = self._mismatches(existing, inputs)
         if mismatches:
             what += " with " + ", ".join(f"{name} {remote!r} (the program says {ours!r})" for name, (remote, ours) in mismatches.items())
-        if existing["id"] in _MEMORY.replacing(spec.rest_type):
+        if existing["id"] in self.being_replaced():
             return exc.with_hint(
                 f"{what}: it is the object this resource replaces. The replacement keeps the "
                 f"{key.name}, which Apple allows once: set delete_before_replace=True in the resource's "
@@ -452,6 +452,10 @@ class SpecProvider(dyn.ResourceProvider):
         if existing["id"] in _MEMORY.managed(spec.rest_type):
             return exc.with_hint(f"{what} and another resource of this stack manages it: declare it once.")
         return exc.with_hint(f"{what} and is not managed by this stack. {_CONFLICT_ADVICE[spec.delete](key.name)}")
+
+    def being_replaced(self) -> frozenset[str]:
+        """Ids of this type whose replacement the engine is carrying out in this process."""
+        return _MEMORY.replacing(self.spec.rest_type)
 
     def find_existing(self, inputs: dict[str, Any]) -> dict[str, Any] | None:
         """The remote object a create with these inputs would have made, if it exists."""

@@ -290,3 +290,80 @@ def test_destroying_a_device_already_gone_counts_as_done(provider: Provider, adm
     admin.delete(f"/_emulator/objects/devices/{created.id}")  # gone, as far as the API can tell
     devices.delete(created.id, created.outs)
     assert created.id not in objects(admin, "devices")
+
+
+# -- 6. certificates: a renewal at Apple's per-type limit ------------------------------------------
+
+
+def test_renewal_at_the_certificate_limit_says_why_it_cannot_succeed(provider: Provider, admin: httpx.Client) -> None:
+    certificates = provider("certificates")
+    props = {"certificate_type": "IOS_DISTRIBUTION", "renew_before_days": 30}
+    ours = certificates.create(dict(props))
+    for _ in range(2):  # the team's other distribution certificates fill Apple's limit (3)
+        certificates.create(dict(props))
+    soon = (datetime.now(timezone.utc) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    admin.patch(f"/_emulator/objects/certificates/{ours.id}", json={"attributes": {"expirationDate": soon}})
+    state = refreshed(certificates, ours.id, ours.outs)
+    assert certificates.diff(ours.id, state, dict(props)).replaces == ["expiration_date"]
+
+    with pytest.raises(ConflictError) as caught:
+        certificates.create(dict(props))
+    message = str(caught.value)
+    assert "You already have a current" in message  # Apple's own detail stays first
+    assert f"This create renews {ours.id}" in message and "delete_before_replace=True" in message
+    assert len(objects(admin, "certificates")) == 3  # nothing revoked, nothing added
+
+
+# -- 7. profiles regenerate after a capability change in the same run -------------------------------
+
+
+def test_profile_regenerates_after_a_capability_change_in_the_same_up(provider: Provider, admin: httpx.Client) -> None:
+    from pulumi_appstoreconnect.reconciler import _MEMORY
+
+    bundle = provider("bundleIds").create(dict(BUNDLE))
+    device = provider("devices").create({"udid": UDID, "platform": "IOS", "name": "QA iPad", "status": "ENABLED"})
+    certificate = provider("certificates").create({"certificate_type": "IOS_DEVELOPMENT", "renew_before_days": 30})
+    icloud = {"bundle_id": bundle.id, "capability_type": "ICLOUD",
+              "settings": [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_5", "enabled": True}]}]}
+    capability = provider("bundleIdCapabilities").create(dict(icloud))
+    profile_props = {"name": "Safe development", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": bundle.id,
+                     "certificates": [certificate.id], "devices": [device.id]}
+    profile = provider("profiles").create(dict(profile_props))
+    assert objects(admin, "profiles")[profile.id]["attributes"]["profileState"] == "ACTIVE"
+
+    # The next `up`, a new provider process: nothing changed yet, so the profile stays.
+    _MEMORY.forget()
+    profiles = provider("profiles")
+    assert profiles.diff(profile.id, profile.outs, dict(profile_props)).changes is False
+
+    # The program moves iCloud to Xcode 6; the engine updates the capability (the profile
+    # depends on it), then diffs the profile: Apple has just invalidated it.
+    capabilities = provider("bundleIdCapabilities")
+    reconfigured = {**icloud, "settings": [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6", "enabled": True}]}]}
+    assert capabilities.diff(capability.id, capability.outs, reconfigured).changes is True
+    capabilities.update(capability.id, capability.outs, reconfigured)
+    assert objects(admin, "profiles")[profile.id]["attributes"]["profileState"] == "INVALID"
+    diff = profiles.diff(profile.id, profile.outs, dict(profile_props))
+    assert diff.replaces == ["profile_state"] and diff.delete_before_replace is True
+    profiles.delete(profile.id, profile.outs)
+    regenerated = profiles.create(dict(profile_props))
+    assert objects(admin, "profiles")[regenerated.id]["attributes"]["profileState"] == "ACTIVE"
+
+
+def test_profile_regenerates_after_a_capability_is_enabled_in_the_same_up(provider: Provider, admin: httpx.Client) -> None:
+    from pulumi_appstoreconnect.reconciler import _MEMORY
+
+    bundle = provider("bundleIds").create(dict(BUNDLE))
+    certificate = provider("certificates").create({"certificate_type": "IOS_DISTRIBUTION", "renew_before_days": 30})
+    props = {"name": "Safe store", "profile_type": "IOS_APP_STORE", "bundle_id": bundle.id, "certificates": [certificate.id]}
+    profile = provider("profiles").create(dict(props))
+    _MEMORY.forget()
+    # Preview of the next up: a new capability is checked (a create), then the profile diffed.
+    capabilities = provider("bundleIdCapabilities")
+    push = {"bundle_id": bundle.id, "capability_type": "PUSH_NOTIFICATIONS", "settings": None}
+    assert capabilities.check({}, dict(push)).failures == []
+    assert provider("profiles").diff(profile.id, profile.outs, dict(props)).replaces == ["profile_state"]
+    # A capability on another App ID does not touch this profile.
+    _MEMORY.forget()
+    capabilities.check({}, {**push, "bundle_id": "SOMEOTHER1"})
+    assert provider("profiles").diff(profile.id, profile.outs, dict(props)).changes is False

@@ -266,18 +266,27 @@ def at_certificate_limit(error: ConflictError) -> bool:
     )
 
 
-def certificate_limit_hint(certificate_type: str, existing: list[dict[str, Any]]) -> str:
-    """What to tell the user when a create hit the limit: the current certificates, what to do."""
+def certificate_limit_hint(certificate_type: str, existing: list[dict[str, Any]], renewing: frozenset[str] = frozenset()) -> str:
+    """What to tell the user when a create hit the limit: the current certificates, what to do.
+    ``renewing``: ids this stack is replacing (a renewal creates the new one before the old goes)."""
     listing = "; ".join(
         f"{c['id']} (serial {(c.get('attributes') or {}).get('serialNumber')}, "
-        f"expires {(c.get('attributes') or {}).get('expirationDate')})"
+        f"expires {(c.get('attributes') or {}).get('expirationDate')}"
+        f"{', being renewed by this stack' if c['id'] in renewing else ''})"
         for c in existing
     )
     held = f"this team has {len(existing)}: {listing}" if existing else "none is listed (a pending request counts too)"
-    return (
-        f"Apple limits how many {certificate_type} certificates a team can hold, and {held}. "
-        "Revoke one (or manage it in this stack) and run again."
-    )
+    hint = f"Apple limits how many {certificate_type} certificates a team can hold, and {held}. "
+    renewed = [c["id"] for c in existing if c["id"] in renewing]
+    if renewed:
+        return hint + (
+            f"This create renews {', '.join(renewed)}: a renewal makes the new certificate before it "
+            "revokes the old one, which the limit does not allow. Either revoke another certificate of "
+            "this type first, or let this stack revoke the old one first by setting "
+            "delete_before_replace=True in this Certificate's ResourceOptions (profiles holding it are "
+            "INVALID until they are regenerated with the new certificate in the same up)."
+        )
+    return hint + "Revoke one (or manage it in this stack) and run again."
 
 
 def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str, Any]) -> Exception | None:
@@ -287,7 +296,7 @@ def explain_certificate_limit(provider: Any, error: Exception, inputs: dict[str,
         return None
     cert_type = inputs["certificate_type"]
     existing = provider.client.list_all("/v1/certificates", {"filter[certificateType]": cert_type})
-    return error.with_hint(certificate_limit_hint(cert_type, existing))
+    return error.with_hint(certificate_limit_hint(cert_type, existing, provider.being_replaced()))
 
 
 def certificates_for_csr(provider: Any, inputs: dict[str, Any]) -> list[dict[str, Any]]:

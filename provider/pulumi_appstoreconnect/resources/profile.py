@@ -154,6 +154,9 @@ PROFILES = ResourceSpec(
     filters=("name", "profileType", "profileState", "id"),
     # Profile names are unique per team: the old profile must go before its successor.
     delete_before_replace=True,
+    # Apple marks an App ID's profiles INVALID when one of its capabilities is enabled or
+    # reconfigured (Technical Q&A QA1878): one changed earlier in the same run regenerates it.
+    regenerate_after=(("bundleIdCapabilities", "bundle_id", "profile_state"),),
     hooks=Hooks(validate=devices_match_profile_type, resolve=resolve_selectors, replace_reasons=replace_unusable),
 )
 
@@ -168,9 +171,15 @@ class Profile(SpecResource, spec=PROFILES):
     ``AllValidCertificates`` leaves out certificates within ``renew_before_days`` (default 30) of
     their expiry, which their renewal is about to revoke: give it the same value as your
     ``Certificate`` resources. When the selected devices or certificates are managed in the same
-    stack, add them to ``depends_on`` so they exist before the selector is resolved. A profile Apple marks INVALID (a certificate
-    in it was revoked) or that has expired shows as drift after ``refresh`` and is replaced by the
-    next ``up``. ``profile_content`` is the base64 ``.mobileprovision``.
+    stack, add them to ``depends_on`` so they exist before the selector is resolved.
+
+    Apple marks a profile INVALID when a capability of its App ID changes: put the App ID's
+    ``BundleIdCapability`` resources in ``depends_on`` too, and a capability enabled or
+    reconfigured by an ``up`` regenerates the profile in that same ``up``. (Pulumi deletes
+    removed resources last, so a capability removed from the program leaves the profile INVALID;
+    the next ``up --refresh`` replaces it.) A profile Apple marks INVALID for any other reason (a
+    certificate in it was revoked) or that has expired shows as drift after ``refresh`` and is
+    replaced by the next ``up``. ``profile_content`` is the base64 ``.mobileprovision``.
 
     Only development and ad hoc profiles list ``devices``; App Store, in-house and Developer ID
     (``*_DIRECT``) profiles run on any device, and giving them devices fails at preview.
