@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import httpx
 import pytest
@@ -39,3 +39,18 @@ def connect(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, **client_option
         return made
 
     return provider
+
+
+def stored(props: dict[str, Any]) -> dict[str, Any]:
+    """``props`` as the engine stores them and hands them back to the provider: serialized by
+    the SDK (which drops None values, nested ones included) and deserialized."""
+    import asyncio
+
+    from pulumi.runtime import rpc
+
+    loop = asyncio.new_event_loop()
+    try:
+        struct = loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
+    return dict(rpc.deserialize_properties(struct))

@@ -8,6 +8,8 @@ environment (see README.md). Errors raised by the API client live in
 
 from __future__ import annotations
 
+import logging
+
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
 from .resources import (
     AllEnabledDevices,
@@ -33,3 +35,7 @@ __all__ = [
     "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType",
     "CreateOnlyDrift", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType", "ProviderError",
 ]
+
+# A library's logs go where the application sends them (the provider log file, see README);
+# without that, nothing is printed: user-facing warnings are written by the provider itself.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Mapping
@@ -116,6 +117,7 @@ class _StackMemory:
         self._managed: dict[str, set[str]] = {}
         self._replacing: dict[str, set[str]] = {}
         self._changed: set[tuple[str, str, str]] = set()
+        self._said: set[str] = set()
 
     def manage(self, rest_type: str, id_: str) -> None:
         with self._lock:
@@ -146,9 +148,18 @@ class _StackMemory:
         with self._lock:
             return (rest_type, field_name, value) in self._changed
 
+    def first_time(self, message: str) -> bool:
+        """True the first time ``message`` is to be said (the engine may diff twice)."""
+        with self._lock:
+            if message in self._said:
+                return False
+            self._said.add(message)
+            return True
+
     def forget(self) -> None:
         """Start afresh (tests run many operations in one process)."""
         with self._lock:
+            self._said.clear()
             self._managed.clear()
             self._replacing.clear()
             self._changed.clear()
@@ -282,7 +293,7 @@ class SpecProvider(dyn.ResourceProvider):
         if replaces or updates:
             _MEMORY.change(spec, olds)
         if drifted:
-            log.warning("%s", self._drift_error(id_, olds, news, drifted))
+            _warn(str(self._drift_error(id_, olds, news, drifted)))
         return dyn.DiffResult(
             changes=bool(replaces or updates or drifted),
             replaces=replaces,
@@ -309,8 +320,10 @@ class SpecProvider(dyn.ResourceProvider):
                 continue
             if not f.has(CREATE_ONLY):
                 updates.append(f.name)
-            elif isinstance(declared, dict) and f.name in declared and not f.same(declared[f.name], new):
-                replaces.append(f.name)  # the program changed it
+            elif isinstance(declared, dict) and not f.same(declared.get(f.name), new):
+                # The program changed it. (A value the program left unset is absent: the engine
+                # drops None values when it stores the bookkeeping.)
+                replaces.append(f.name)
             else:
                 drifted.append(f.name)  # Apple differs from what the program still says
         return replaces, updates, drifted
@@ -496,7 +509,14 @@ class SpecProvider(dyn.ResourceProvider):
         outs = self._outputs(data, props, from_remote=True)
         # What the program declared survives a refresh: only a program change replaces.
         outs[PROVENANCE] = {**outs[PROVENANCE], "declared": _declared_kept(self.spec, props)}
-        inputs = {f.name: outs.get(f.name) for f in self.spec.fields if f.is_input}
+        declared = outs[PROVENANCE]["declared"]
+        # An optional input Apple filled in stays unset in the inputs when the program left it
+        # out, so a preview's diff does not show it as removed.
+        inputs = {
+            f.name: None if f.filled_by_apple and declared.get(f.name) is None else outs.get(f.name)
+            for f in self.spec.fields
+            if f.is_input
+        }
         return dyn.ReadResult(id_, outs, inputs)
 
     def _fetch(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -595,6 +615,14 @@ class SpecProvider(dyn.ResourceProvider):
     def _derive(self, outs: dict[str, Any]) -> dict[str, Any]:
         derive = self.spec.hooks.derive_outputs
         return {**outs, **derive(outs)} if derive is not None else outs
+
+
+def _warn(message: str) -> None:
+    """A warning the user sees in the engine's output (it shows the provider's stderr), once
+    per provider process, and in the provider log."""
+    if _MEMORY.first_time(message):
+        log.warning("%s", message)
+        print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def _declared_kept(spec: ResourceSpec, props: Mapping[str, Any]) -> dict[str, Any]:

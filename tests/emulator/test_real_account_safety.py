@@ -18,7 +18,7 @@ from pulumi_appstoreconnect.client import ConflictError
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
 
-from ..providers import connect
+from ..providers import connect, stored
 
 Provider = Callable[[str], SpecProvider]
 
@@ -46,10 +46,10 @@ def inject(admin: httpx.Client, *rules: dict[str, Any]) -> None:
 
 
 def refreshed(provider: SpecProvider, id_: str, outs: dict[str, Any]) -> dict[str, Any]:
-    """What `pulumi refresh` stores: the read's outputs."""
-    result = provider.read(id_, outs)
+    """What `pulumi refresh` stores: the read's outputs, as the engine keeps them."""
+    result = provider.read(id_, stored(outs))
     assert result.id == id_
-    return dict(result.outs)
+    return stored(result.outs)
 
 
 # -- 1. renewal with the user's own CSR ------------------------------------------------------
@@ -367,3 +367,17 @@ def test_profile_regenerates_after_a_capability_is_enabled_in_the_same_up(provid
     _MEMORY.forget()
     capabilities.check({}, {**push, "bundle_id": "SOMEOTHER1"})
     assert provider("profiles").diff(profile.id, profile.outs, dict(props)).changes is False
+
+
+def test_program_change_from_an_unset_value_replaces_after_the_engine_stored_the_state(
+    provider: Provider, csr: str
+) -> None:
+    # The engine drops None values, also inside the bookkeeping: an unset create-only value the
+    # program later sets is a change in the program, not drift.
+    certificates = provider("certificates")
+    props = {"certificate_type": "IOS_DEVELOPMENT", "renew_before_days": 30}
+    created = certificates.create(dict(props))
+    state = stored(created.outs)
+    assert "csr_content" not in state["_provenance"]["declared"]
+    assert certificates.diff(created.id, state, dict(props)).changes is False
+    assert certificates.diff(created.id, state, {**props, "csr_content": csr}).replaces == ["csr_content"]
