@@ -46,7 +46,9 @@ def test_read_reports_remote_values_and_corrects_inputs(provider: SpecProvider, 
     result = provider.read(created.id, created.outs)
     assert result.id == created.id
     assert result.outs["name"] == "Clicked"
-    assert result.inputs == {"identifier": "com.example.app", "platform": "IOS", "name": "Clicked", "seed_id": created.outs["seed_id"]}
+    # seed_id stays unset in the inputs: the program left it to Apple (the output has Apple's).
+    assert result.inputs == {"identifier": "com.example.app", "platform": "IOS", "name": "Clicked", "seed_id": None}
+    assert result.outs["seed_id"] == created.outs["seed_id"]
 
 
 def test_update_patches_only_the_changed_name(provider: SpecProvider, admin: httpx.Client) -> None:

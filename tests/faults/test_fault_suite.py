@@ -181,7 +181,11 @@ def test_hundreds_of_operations_under_faults_leave_no_duplicate_or_orphan(
             f"{r['method']} {r['fault']}" for r in api.get("/_emulator/requests").json()["data"] if r.get("fault")
         )
 
-        # Re-run (`pulumi up` again, faults gone): converge on what is declared.
+        # Re-run (`pulumi up` again, faults gone): converge on what is declared. A new run is a
+        # new provider process, which knows nothing of the first run's writes.
+        from pulumi_appstoreconnect.reconciler import _MEMORY
+
+        _MEMORY.forget()
         for r in declared:
             if r.deleted and r.id:
                 driver.delete(r)
