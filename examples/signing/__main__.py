@@ -36,7 +36,7 @@ icloud = BundleIdCapability(
     "icloud",
     bundle_id=app.id,
     capability_type="ICLOUD",
-    settings=[CapabilitySetting(key="ICLOUD_VERSION", options=[CapabilityOption(key="XCODE_6")])],
+    settings=[CapabilitySetting(key="ICLOUD_VERSION", options=[CapabilityOption(key=config.get("icloudVersion") or "XCODE_6")])],
 )
 
 devices = [
