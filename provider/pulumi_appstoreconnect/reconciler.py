@@ -173,24 +173,27 @@ _MEMORY = _StackMemory()
 PROVENANCE = "_provenance"
 
 
-def _spec_for(rest_type: str) -> ResourceSpec:
-    from .resources import SPECS  # resources import this module; resolve lazily
+def _spec_for(key: str) -> ResourceSpec:
+    """The spec of a resource token (``BundleId``), or of a JSON:API type one class manages."""
+    from .resources import SPECS, SPECS_BY_TYPE  # resources import this module; resolve lazily
 
-    return SPECS[rest_type]
+    return SPECS[key] if key in SPECS else SPECS_BY_TYPE[key]
 
 
 class SpecProvider(dyn.ResourceProvider):
     """check/diff/create/read/update/delete for one App Store Connect type, driven by its spec."""
 
-    def __init__(self, rest_type: str) -> None:
-        # Only plain data here: this object is pickled into the state of every resource.
-        self.rest_type = rest_type
+    def __init__(self, token: str) -> None:
+        # Only plain data here: this object is pickled into the state of every resource. The
+        # token is the resource class's name (specs are keyed by it); states written before
+        # 0.2 carry ``rest_type`` instead, which still resolves.
+        self.token = token
 
     # -- plumbing ---------------------------------------------------------------------
 
     @property
     def spec(self) -> ResourceSpec:
-        return _spec_for(self.rest_type)
+        return _spec_for(self.__dict__.get("token") or self.__dict__["rest_type"])
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
         _configure_logging()
@@ -760,4 +763,4 @@ class SpecResource(dyn.Resource):
         secrets = spec.secret_outputs
         if secrets:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
-        super().__init__(SpecProvider(spec.rest_type), resource_name, props, opts)
+        super().__init__(SpecProvider(type(self).__name__), resource_name, props, opts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Callable, Iterator, Mapping, get_args, get_origin
+from typing import Annotated, Any, Callable, Iterator, Mapping, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -121,6 +121,19 @@ REVOKE = DeleteSemantics.REVOKE
 RELEASE = DeleteSemantics.RELEASE
 
 
+class CreateMode(enum.Enum):
+    """What ``pulumi up`` does for a resource that is not in the state yet."""
+
+    POST = "post"  # POST a new object (``adopt`` takes over an existing one instead)
+    # Apple's API cannot create these (apps, app infos, age ratings): create looks the object
+    # up and takes it over, and fails when there is none.
+    ADOPT_ONLY = "adopt-only"
+
+
+POST = CreateMode.POST
+ADOPT_ONLY = CreateMode.ADOPT_ONLY
+
+
 class SpecModel(BaseModel):
     """Base for resource inputs: snake_case in Python, camelCase on the wire, typos rejected."""
 
@@ -131,6 +144,27 @@ class SpecModel(BaseModel):
         use_enum_values=True,
         str_strip_whitespace=False,
     )
+
+
+def adopt_value(value: object) -> str | None:
+    if isinstance(value, bool) or (isinstance(value, str) and value.strip() and value == value.strip()):
+        return None
+    return "must be true (take over the object with the same key) or the Apple id of the object to take over"
+
+
+class Adoptable(SpecModel):
+    """Inputs of a type whose existing objects can be taken over instead of created.
+
+    ``adopt=True``: create first looks for the object the program describes (by its natural
+    key, compared exactly); if it exists, its create-only properties must equal the program's
+    (checked at preview), updatable ones are PATCHed, and it enters the state without a POST.
+    If none exists, it is created. ``adopt="<id>"`` takes over that very object (for a
+    certificate, its id or serial number), which must exist. Once in the state, an adopted
+    object is managed like any other: destroy deletes, revokes or disables it (keep
+    ``protect=True`` on objects the stack must never remove).
+    """
+
+    adopt: Annotated[Union[bool, str], LOCAL, Check(adopt_value)] = False
 
 
 @dataclass(frozen=True)
@@ -261,6 +295,7 @@ class ResourceSpec:
     rest_type: str
     inputs: type[SpecModel]
     delete: DeleteSemantics = DELETE
+    create: CreateMode = POST
     collection_path: str | None = None
     read_via: str | None = None
     # Wire names Apple accepts in ``filter[...]`` on the collection GET (``id`` included).
@@ -331,6 +366,11 @@ class ResourceSpec:
     @property
     def relationships(self) -> list[FieldSpec]:
         return [f for f in self.fields if f.relationship is not None]
+
+    @property
+    def adoptable(self) -> bool:
+        """The program can ask to take over an existing object (``adopt``)."""
+        return "adopt" in self.inputs.model_fields
 
     @property
     def post_is_unique(self) -> bool:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
-from pulumi_appstoreconnect.resources import SPECS
+from pulumi_appstoreconnect.resources import SPECS_BY_TYPE as SPECS
 from pulumi_appstoreconnect.spec import COMPUTED
 
 from ..providers import connect

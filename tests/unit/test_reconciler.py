@@ -111,7 +111,7 @@ def test_computed_output_does_not_cause_a_diff() -> None:
 
 
 def test_spec_flags_are_read_from_annotations() -> None:
-    spec = SPECS["bundleIds"]
+    spec = SPECS["BundleId"]
     assert [f.name for f in spec.with_flag(CREATE_ONLY)] == ["identifier", "platform", "seed_id"]
     assert [f.name for f in spec.with_flag(UPDATABLE)] == ["name"]
     assert spec.natural_key is not None and spec.natural_key.name == "identifier"
@@ -119,7 +119,7 @@ def test_spec_flags_are_read_from_annotations() -> None:
     assert spec.field("platform").enum_values == ("IOS", "MAC_OS", "UNIVERSAL")
 
 
-def test_pickled_provider_is_small_stable_and_holds_only_the_type_name() -> None:
+def test_pickled_provider_is_small_stable_and_holds_only_the_resource_token() -> None:
     # The engine stores this string in every resource's state: if it changed between runs or
     # releases, every resource would show an update.
     import base64
@@ -127,8 +127,18 @@ def test_pickled_provider_is_small_stable_and_holds_only_the_type_name() -> None
     import dill
     from pulumi.dynamic.dynamic import serialize_provider
 
-    first = serialize_provider(SpecProvider("bundleIds"))
-    assert first == serialize_provider(SpecProvider("bundleIds"))
+    from pulumi_appstoreconnect import BundleId
+
+    first = serialize_provider(SpecProvider("BundleId"))
+    assert first == serialize_provider(SpecProvider("BundleId"))
     restored = dill.loads(base64.b64decode(first))
-    assert vars(restored) == {"rest_type": "bundleIds"}
+    assert vars(restored) == {"token": "BundleId"}
+    assert restored.spec is BundleId.spec
     assert len(first) < 400, "the provider class must be pickled by reference, not by value"
+
+
+def test_a_provider_pickled_before_tokens_still_finds_its_spec() -> None:
+    # States written by 0.1 hold a provider whose only attribute is the JSON:API type.
+    legacy = SpecProvider.__new__(SpecProvider)
+    legacy.__dict__["rest_type"] = "devices"
+    assert legacy.spec is SPECS["Device"]

@@ -557,9 +557,9 @@ class Emulator:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if specs is None:
-            from ..resources import SPECS  # imported here: the package's resources are heavier
+            from ..resources import SPECS_BY_TYPE  # imported here: the package's resources are heavier
 
-            specs = SPECS
+            specs = SPECS_BY_TYPE
         self.state_dir = Path(state_dir).resolve()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.state_dir / DB_FILENAME)

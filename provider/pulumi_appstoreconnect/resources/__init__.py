@@ -1,7 +1,9 @@
 """One module per App Store Connect type family.
 
-``RESOURCES`` maps each public resource class name to its class, ``SPECS`` each JSON:API type
-to its spec; the reconciler, the emulator's routes and the generated reference read these.
+``RESOURCES`` maps each public resource class name (its token) to its class and ``SPECS`` to its
+spec: two classes may manage one JSON:API type. ``SPECS_BY_TYPE`` maps each JSON:API type that
+one class manages to that spec (the emulator's routes). The reconciler, the emulator and the
+generated reference read these.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from .profile import PROFILES, AllEnabledDevices, AllValidCertificates, DeviceCl
 _CLASSES: tuple[type[SpecResource], ...] = (BundleId, BundleIdCapability, Device, Certificate, Profile)
 
 RESOURCES: dict[str, type[SpecResource]] = {cls.__name__: cls for cls in _CLASSES}
-SPECS: dict[str, ResourceSpec] = {cls.spec.rest_type: cls.spec for cls in _CLASSES}
+SPECS: dict[str, ResourceSpec] = {name: cls.spec for name, cls in RESOURCES.items()}
+_TYPES = [spec.rest_type for spec in SPECS.values()]
+SPECS_BY_TYPE: dict[str, ResourceSpec] = {
+    spec.rest_type: spec for spec in SPECS.values() if _TYPES.count(spec.rest_type) == 1
+}
 
 __all__ = [
-    "BUNDLE_IDS", "BUNDLE_ID_CAPABILITIES", "CERTIFICATES", "DEVICES", "PROFILES", "RESOURCES", "SPECS",
+    "BUNDLE_IDS", "BUNDLE_ID_CAPABILITIES", "CERTIFICATES", "DEVICES", "PROFILES", "RESOURCES", "SPECS", "SPECS_BY_TYPE",
     "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdInputs",
     "BundleIdPlatform", "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate",
     "CertificateType", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType",
