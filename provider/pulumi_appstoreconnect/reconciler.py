@@ -22,9 +22,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .client import AppStoreConnectClient
 from .client.errors import ConflictError, ConnectionFailed, NotFoundError, ServerError
-from .errors import AccountMismatch, CreateOnlyDrift
+from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
 from .settings import Settings, resolve_settings
-from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, DeleteSemantics, FieldSpec, ResourceSpec
+from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, CreateMode, DeleteSemantics, FieldSpec, ResourceSpec
 
 # Stack config keys the provider reads (namespace `appstoreconnect:`).
 CONFIG_KEYS = ("issuerId", "keyId", "privateKey", "privateKeyPath", "baseUrl")
@@ -270,6 +270,8 @@ class SpecProvider(dyn.ResourceProvider):
             failures += [dyn.CheckFailure(name, reason) for name, reason in spec.hooks.validate_change(olds, checked)]
         if not failures and not unknown and spec.hooks.resolve is not None:
             checked = spec.hooks.resolve(self, checked)
+        if not failures and not unknown and not olds:
+            failures += self._adoption_failures(checked)
         if not failures and not olds:
             _MEMORY.change(spec, checked)  # a create is planned: specs regenerating after it see it
         return dyn.CheckResult(checked, failures)
@@ -345,7 +347,9 @@ class SpecProvider(dyn.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         spec = self.spec
         inputs = self._inputs(props)
-        data = spec.hooks.before_create(self, inputs) if spec.hooks.before_create else None
+        data = self._adopt(inputs)
+        if data is None and spec.hooks.before_create is not None:
+            data = spec.hooks.before_create(self, inputs)
         if data is None:
             extra, local = spec.hooks.prepare_create(inputs) if spec.hooks.prepare_create else ({}, {})
             inputs.update(local)
@@ -416,6 +420,79 @@ class SpecProvider(dyn.ResourceProvider):
                     raise
         raise AssertionError("unreachable")
 
+    # -- adoption ---------------------------------------------------------------------
+
+    def _to_adopt(self, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The existing object the program asks to take over (``adopt``, or a type Apple's API
+        cannot create); None when it asks for none, or when ``adopt=True`` finds none (the
+        object is then created). Objects the stack already holds or is replacing never count:
+        a replacement of an adopted resource creates its successor."""
+        spec = self.spec
+        adopt = inputs.get("adopt")
+        if not adopt and spec.create is not CreateMode.ADOPT_ONLY:
+            return None
+        held = _MEMORY.managed(spec.rest_type)
+        listed = self._by_reference(adopt, inputs) if isinstance(adopt, str) else self._candidates(inputs)
+        found = [c for c in listed if c["id"] not in held]
+        if found:
+            return found[0]
+        if spec.create is CreateMode.ADOPT_ONLY:
+            key = spec.natural_key
+            what = f" with {key.name} {inputs.get(key.name)!r}" if key is not None else " for these inputs"
+            raise ProviderError(
+                f"App Store Connect has no {spec.rest_type} object{what} that this stack does not hold "
+                "already, and its API cannot create one: create it in App Store Connect (or Xcode) first."
+            )
+        if isinstance(adopt, str) and not listed:
+            by = "".join(f" or {wire}" for wire in spec.adopt_by)
+            raise ProviderError(f"App Store Connect has no {spec.rest_type} object with id{by} {adopt!r} to adopt.")
+        return None  # nothing to take over (or only what the stack holds): create it
+
+    def _by_reference(self, reference: str, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The object whose id (or one of the spec's ``adopt_by`` attributes) is ``reference``."""
+        found = self._fetch(reference, inputs)
+        if found is not None:
+            return [found]
+        for wire in self.spec.adopt_by:
+            listed = self.client.list_all(self.spec.path, {f"filter[{wire}]": reference})
+            exact = [c for c in listed if (c.get("attributes") or {}).get(wire) == reference]
+            if exact:
+                return exact
+        return []
+
+    def _adopt(self, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Take over the object the program asks for: create-only properties must match,
+        updatable ones are PATCHed. None: nothing to adopt, create it."""
+        target = self._to_adopt(inputs)
+        if target is None:
+            return None
+        mismatches = self._mismatches(target, inputs)
+        if mismatches:
+            raise ProviderError(self._describe_mismatch(target, mismatches))
+        log.info("%s: adopting %s", self.spec.rest_type, target["id"])
+        return self._converge(target, inputs)
+
+    def _adoption_failures(self, inputs: Mapping[str, Any]) -> list[dyn.CheckFailure]:
+        """At preview: the object to adopt exists and its create-only properties match."""
+        try:
+            target = self._to_adopt(inputs)
+        except ProviderError as exc:
+            return [dyn.CheckFailure("adopt", f"adopt: {exc}")]
+        if target is None:
+            return []
+        mismatches = self._mismatches(target, inputs)
+        return [dyn.CheckFailure(name, self._describe_mismatch(target, {name: pair})) for name, pair in mismatches.items()]
+
+    def _describe_mismatch(self, target: Mapping[str, Any], mismatches: dict[str, tuple[Any, Any]]) -> str:
+        found = "; ".join(f"{name}: App Store Connect has {remote!r}, the program says {ours!r}" for name, (remote, ours) in mismatches.items())
+        accept = ", ".join(f"{name}={remote!r}" for name, (remote, _) in mismatches.items())
+        return (
+            f"adopt: the existing {self.spec.rest_type} object {target['id']} differs from the program in "
+            f"properties Apple cannot change in place ({found}). To take it over, set {accept} in the "
+            f"program; to make a new object instead, remove adopt (and choose another "
+            f"{self.spec.natural_key.name if self.spec.natural_key else 'name'})."
+        )
+
     def _take_over(self, inputs: Mapping[str, Any], excluded: set[str], why: str) -> dict[str, Any] | None:
         """The existing object a create with these inputs made (or would make), brought to the
         inputs' updatable values; None when there is none that matches the program."""
@@ -427,14 +504,23 @@ class SpecProvider(dyn.ResourceProvider):
         return None
 
     def _mismatches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-        """Create-only attributes where ``candidate`` differs from the inputs: (Apple's, ours)."""
+        """Create-only properties where ``candidate`` differs from the inputs: (Apple's, ours).
+        Relationships count where Apple sent their linkage."""
+        remote = self._outputs(candidate, {}, from_remote=True, bookkeeping=False)
         attributes = candidate.get("attributes") or {}
-        return {
-            f.name: (attributes.get(f.wire), inputs[f.name])
-            for f in self.spec.attributes
-            if f.has(CREATE_ONLY) and not f.has(WRITE_ONLY) and inputs.get(f.name) is not None
-            and f.wire in attributes and not f.same(attributes.get(f.wire), inputs[f.name])
-        }
+        relationships = candidate.get("relationships") or {}
+        mismatches: dict[str, tuple[Any, Any]] = {}
+        for f in self.spec.fields:
+            if not f.has(CREATE_ONLY) or f.has(WRITE_ONLY) or f.has(LOCAL) or inputs.get(f.name) is None:
+                continue
+            if f.relationship is not None:
+                if (relationships.get(f.relationship.name) or {}).get("data") is None:
+                    continue  # Apple sent links only: nothing to compare
+            elif f.wire not in attributes:
+                continue
+            if not f.same(remote.get(f.name), inputs[f.name]):
+                mismatches[f.name] = (remote.get(f.name), inputs[f.name])
+        return mismatches
 
     def _converge(self, data: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH the updatable attributes where an existing object differs from the inputs."""
@@ -588,7 +674,9 @@ class SpecProvider(dyn.ResourceProvider):
         """The declared fields of ``props`` (reserved and unknown keys dropped)."""
         return {f.name: props.get(f.name) for f in self.spec.fields}
 
-    def _outputs(self, data: Mapping[str, Any], inputs: Mapping[str, Any], *, from_remote: bool = False) -> dict[str, Any]:
+    def _outputs(
+        self, data: Mapping[str, Any], inputs: Mapping[str, Any], *, from_remote: bool = False, bookkeeping: bool = True
+    ) -> dict[str, Any]:
         """Inputs plus what Apple computed; on read, every attribute Apple returns wins."""
         attributes = data.get("attributes") or {}
         relationships = data.get("relationships") or {}
@@ -607,7 +695,8 @@ class SpecProvider(dyn.ResourceProvider):
                     value = f.read_as.convert(value)
             outs[f.name] = value
         outs = self._derive(outs)
-        outs[PROVENANCE] = self._provenance(inputs)
+        if bookkeeping:
+            outs[PROVENANCE] = self._provenance(inputs)
         return outs
 
     def _provenance(self, inputs: Mapping[str, Any], account: str | None = None) -> dict[str, Any]:
@@ -646,13 +735,13 @@ def _output_only(f: FieldSpec) -> str:
 
 # What a user can do about an object that collides with a create, by what destroy can do to it.
 _CONFLICT_ADVICE: dict[DeleteSemantics, Callable[[str], str]] = {
-    DeleteSemantics.DELETE: lambda key: f"Delete it in App Store Connect or choose another {key}.",
-    DeleteSemantics.REVOKE: lambda key: f"Revoke it in App Store Connect or choose another {key}.",
+    DeleteSemantics.DELETE: lambda key: f"Set adopt=True on this resource to take it over, delete it in App Store Connect, or choose another {key}.",
+    DeleteSemantics.REVOKE: lambda key: f"Set adopt=True on this resource to take it over, revoke it in App Store Connect, or choose another {key}.",
     DeleteSemantics.DISABLE: lambda key: (
-        f"Apple cannot delete these, so the {key} cannot be registered again: leave it out of the "
-        f"program, or disable it in App Store Connect so that this stack enables it again and takes it over."
+        f"Apple cannot delete these, so the {key} cannot be registered again: set adopt=True on this "
+        f"resource to take it over, or leave it out of the program."
     ),
-    DeleteSemantics.RELEASE: lambda key: f"Choose another {key}.",
+    DeleteSemantics.RELEASE: lambda key: f"Set adopt=True on this resource to take it over, or choose another {key}.",
 }
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, Iterator, Mapping, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 from pydantic.alias_generators import to_camel
 
 
@@ -164,7 +164,7 @@ class Adoptable(SpecModel):
     ``protect=True`` on objects the stack must never remove).
     """
 
-    adopt: Annotated[Union[bool, str], LOCAL, Check(adopt_value)] = False
+    adopt: Annotated[Union[StrictBool, StrictStr], LOCAL, Check(adopt_value)] = False
 
 
 @dataclass(frozen=True)
@@ -302,6 +302,9 @@ class ResourceSpec:
     filters: tuple[str, ...] = ()
     # Replace by deleting first even when the natural key changes (unique names: profiles).
     delete_before_replace: bool = False
+    # Attributes that identify an object for ``adopt="<value>"`` besides its id (a certificate's
+    # serialNumber), looked up with ``filter[<wire>]`` and compared exactly.
+    adopt_by: tuple[str, ...] = ()
     # A 409 on create means Apple already holds the object as asked (a capability Apple enables
     # by default on new App IDs): take it over instead of failing.
     converge_on_conflict: bool = False

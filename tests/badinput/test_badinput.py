@@ -74,6 +74,12 @@ TABLE: list[tuple[str, str, Any, str]] = [
     ("certificates", "renew_before_days", -1, "between 0 and 365"),
     ("certificates", "renew_before_days", "soon", "valid integer"),
     ("certificates", "renew_before_days", 365, "one year"),
+    ("bundleIds", "adopt", "", "must be true"),
+    ("bundleIds", "adopt", 3.5, "adopt"),
+    ("bundleIdCapabilities", "adopt", " ID1 ", "must be true"),
+    ("devices", "adopt", [], "adopt"),
+    ("certificates", "adopt", {}, "adopt"),
+    ("profiles", "adopt", "", "must be true"),
     ("certificates", "certificate_type", "PASS_TYPE_ID", "relationships.passTypeId"),
     ("certificates", "certificate_type", "APPLE_PAY", "relationships.merchantId"),
     ("certificates", "p12_password", "hunter2", "made by the provider"),
@@ -171,6 +177,8 @@ def test_values_outside_an_enum_are_rejected(provider, emulator, rest_type, fiel
 def test_wrong_types_are_rejected_naming_the_field(provider, emulator, rest_type, field, value) -> None:  # type: ignore[no-untyped-def]
     if field.name == "renew_before_days" and isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 365 and value == int(value):
         return  # a whole number of days in range is a valid value
+    if field.name == "adopt" and isinstance(value, bool):
+        return  # adopt=True/False is the option itself
     assert_rejected(provider, emulator, rest_type, {**VALID[rest_type], field.name: value}, field.name)
 
 

@@ -158,7 +158,7 @@ def test_a_platform_outside_the_spec_and_unknown_attributes_are_read(apple: Any)
     item = fixture("bundle_ids_page_next_null.json")["data"][1]  # platform SERVICES, extra attributes
     make = apple({"/v1/bundleIds/S3RV1C3S01": {"data": item, "links": {"self": f"{BASE_URL}/v1/bundleIds/S3RV1C3S01"}}})
     provider = make("bundleIds")
-    props = {"identifier": "com.example.shop.services", "platform": "IOS", "name": "Shop services"}
+    props = {"adopt": False, "identifier": "com.example.shop.services", "platform": "IOS", "name": "Shop services"}
     result = provider.read("S3RV1C3S01", props)
     assert {k: v for k, v in result.outs.items() if k != "_provenance"} == {**props, "platform": "SERVICES", "seed_id": "T3AM1D0001"}
     # Drift, not a crash, and not a replacement: the program still says IOS.

@@ -23,7 +23,8 @@ def remote(admin: httpx.Client) -> dict[str, dict[str, Any]]:
     return {o["id"]: o["attributes"] for o in admin.get("/_emulator/objects/bundleIds").json()["data"]}
 
 
-PROPS = {"identifier": "com.example.app", "platform": "IOS", "name": "Example", "seed_id": None}
+# As `check` hands them over (defaults filled in).
+PROPS = {"adopt": False, "identifier": "com.example.app", "platform": "IOS", "name": "Example", "seed_id": None}
 
 
 def test_create_posts_and_returns_computed_seed_id(provider: SpecProvider, emulator: Emulator, admin: httpx.Client) -> None:
@@ -47,7 +48,7 @@ def test_read_reports_remote_values_and_corrects_inputs(provider: SpecProvider, 
     assert result.id == created.id
     assert result.outs["name"] == "Clicked"
     # seed_id stays unset in the inputs: the program left it to Apple (the output has Apple's).
-    assert result.inputs == {"identifier": "com.example.app", "platform": "IOS", "name": "Clicked", "seed_id": None}
+    assert result.inputs == {"adopt": False, "identifier": "com.example.app", "platform": "IOS", "name": "Clicked", "seed_id": None}
     assert result.outs["seed_id"] == created.outs["seed_id"]
 
 

@@ -281,7 +281,7 @@ def test_device_conflict_hint_never_suggests_deleting_it(provider: Provider, adm
         provider("devices").create({"udid": UDID, "platform": "IOS", "name": "QA iPad", "status": "ENABLED"})
     message = str(caught.value)
     assert existing["id"] in message and "Delete it" not in message
-    assert "Apple cannot delete these" in message and "disable it in App Store Connect" in message
+    assert "Apple cannot delete these" in message and "set adopt=True" in message
 
 
 def test_destroying_a_device_already_gone_counts_as_done(provider: Provider, admin: httpx.Client) -> None:

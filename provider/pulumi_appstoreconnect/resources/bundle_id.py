@@ -11,6 +11,7 @@ import pulumi
 from ..reconciler import SpecResource
 from .checks import non_blank
 from ..spec import (
+    Adoptable,
     COMPUTED,
     CREATE_ONLY,
     DELETE,
@@ -71,7 +72,7 @@ def universal_covers(at_apple: object, declared: object) -> bool:
     )
 
 
-class BundleIdInputs(SpecModel):
+class BundleIdInputs(Adoptable):
     identifier: Annotated[str, CREATE_ONLY, NaturalKey(), Check(bundle_identifier)]
     platform: Annotated[BundleIdPlatform, CREATE_ONLY, Equivalent(universal_covers)]
     name: Annotated[str, UPDATABLE, Check(non_blank)]

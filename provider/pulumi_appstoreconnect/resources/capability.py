@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import pulumi
 
 from ..reconciler import SpecResource
-from ..spec import CREATE_ONLY, DELETE, UPDATABLE, Hooks, ReadAs, Relationship, ResourceSpec, SpecModel
+from ..spec import Adoptable, CREATE_ONLY, DELETE, UPDATABLE, Hooks, ReadAs, Relationship, ResourceSpec, SpecModel
 
 
 class CapabilityType(str, enum.Enum):
@@ -127,7 +127,7 @@ def capability_on_bundle_id(provider: Any, inputs: dict[str, Any]) -> list[dict[
 
 _WEB_UI_ONLY = "cannot be set through the App Store Connect API; assign it in the Certificates, Identifiers & Profiles web UI"
 
-class BundleIdCapabilityInputs(SpecModel):
+class BundleIdCapabilityInputs(Adoptable):
     bundle_id: Annotated[str, CREATE_ONLY, Relationship("bundleId", "bundleIds")]
     capability_type: Annotated[CapabilityType, CREATE_ONLY]
     settings: Annotated[list[CapabilitySetting] | None, UPDATABLE, ReadAs(settings_as_declared)] = None

@@ -23,6 +23,7 @@ from ..client.errors import ConflictError
 from ..reconciler import SpecResource
 from .checks import WholeNumber
 from ..spec import (
+    Adoptable,
     COMPUTED,
     CREATE_ONLY,
     LOCAL,
@@ -171,7 +172,7 @@ def renewal_window(value: object) -> str | None:
     return None
 
 
-class CertificateInputs(SpecModel):
+class CertificateInputs(Adoptable):
     certificate_type: Annotated[CertificateType, CREATE_ONLY, Check(creatable_type)]
     csr_content: Annotated[str | None, CREATE_ONLY, WRITE_ONLY, Check(csr_check)] = None
     renew_before_days: Annotated[WholeNumber, LOCAL, Check(renewal_window)] = DEFAULT_RENEW_BEFORE_DAYS
@@ -337,6 +338,7 @@ CERTIFICATES = ResourceSpec(
     inputs=CertificateInputs,
     delete=REVOKE,
     filters=("displayName", "certificateType", "serialNumber", "id"),
+    adopt_by=("serialNumber",),
     hooks=Hooks(
         validate=renewal_within_lifetime,
         prepare_create=generate_key_and_csr,

@@ -11,6 +11,7 @@ import pulumi
 from ..errors import ProviderError
 from ..reconciler import SpecResource
 from ..spec import (
+    Adoptable,
     COMPUTED,
     CREATE_ONLY,
     DISABLE,
@@ -58,7 +59,7 @@ def udid_format(value: object) -> str | None:
     return None
 
 
-class DeviceInputs(SpecModel):
+class DeviceInputs(Adoptable):
     udid: Annotated[str, CREATE_ONLY, NaturalKey(casefold_match), Check(udid_format)]
     platform: Annotated[DevicePlatform, CREATE_ONLY]
     name: Annotated[str, UPDATABLE, Check(non_blank), Check(max_length(50))]

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..client.documents import parse_timestamp
 from ..reconciler import SpecResource
-from ..spec import COMPUTED, CREATE_ONLY, DELETE, Check, Hooks, NaturalKey, Relationship, ResourceSpec, SpecModel
+from ..spec import Adoptable, COMPUTED, CREATE_ONLY, DELETE, Check, Hooks, NaturalKey, Relationship, ResourceSpec, SpecModel
 from .certificate import DEFAULT_RENEW_BEFORE_DAYS, CertificateType, in_renewal_window
 from .checks import WholeNumber, non_blank
 
@@ -74,7 +74,7 @@ DeviceSelection = Union[list[str], AllEnabledDevices]
 CertificateSelection = Union[list[str], AllValidCertificates]
 
 
-class ProfileInputs(SpecModel):
+class ProfileInputs(Adoptable):
     name: Annotated[str, CREATE_ONLY, NaturalKey(), Check(non_blank)]
     profile_type: Annotated[ProfileType, CREATE_ONLY]
     bundle_id: Annotated[str, CREATE_ONLY, Relationship("bundleId", "bundleIds")]
