@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .client import AppStoreConnectClient, ConnectionFailed, RetryPolicy
 from .client.auth import AUDIENCE, MAX_TOKEN_LIFETIME
-from .client.errors import error_from_response
+from .client.errors import AppStoreConnectError, error_from_response
+from .roles import AGREEMENTS_EXPLANATION, Probe, explain, is_agreements, is_role_refusal, probe_access
 from .settings import KEY_FILE_NAME, ConfigurationError, Settings, resolve_settings
 
 __all__ = ["doctor", "keygen", "main"]
@@ -142,14 +143,18 @@ def _check_token(client: AppStoreConnectClient, now: float, report: _Report) -> 
         report.line("OK", f"token expires in {ahead / 60:.1f} min (exp - iat {span / 60:.1f} min; limit 20 min)")
 
 
-def _check_request(client: AppStoreConnectClient, clock: Callable[[], float], report: _Report) -> None:
+def _check_request(
+    client: AppStoreConnectClient, clock: Callable[[], float], report: _Report
+) -> tuple[httpx.Response | None, AppStoreConnectError | None]:
+    """The first authenticated request; returns its response (None when the checks cannot go
+    on: no answer, 401, agreements) and its error."""
     probe = f"GET {PROBE_PATH}?limit=1"
     sent = clock()
     try:
         response = client.send("GET", PROBE_PATH, params={"limit": 1})
     except ConnectionFailed as exc:
         report.line("FAIL", f"{probe}: cannot reach {client.settings.base_url}: {exc.reason}")
-        return
+        return None, None
     local = (sent + clock()) / 2
     server_date = response.headers.get("Date")
     parsed = email.utils.parsedate_to_datetime(server_date) if server_date else None
@@ -167,15 +172,35 @@ def _check_request(client: AppStoreConnectClient, clock: Callable[[], float], re
     suffix = f" (rate limit: {rate.describe()})" if rate else ""
     if response.is_success:
         report.line("OK", f"{probe}: {response.status_code} {response.reason_phrase}{suffix}")
-        return
+        return response, None
     error = error_from_response(response, rate_limit=rate)
-    first_line = str(error).splitlines()[0]
-    report.line("FAIL", f"{first_line}{suffix}")
+    if is_role_refusal(error):  # a 403 proves the token was accepted: the role is the matter
+        report.line("OK", f"the token is accepted ({probe}: {response.status_code} {error.code}: the key's role, see Access){suffix}")
+        return response, error
+    report.line("FAIL", f"{str(error).splitlines()[0]}{suffix}")
     if response.status_code == 401:
         _explain_401(client.settings, report)
+    elif is_agreements(error):
+        print(f"         {AGREEMENTS_EXPLANATION}", file=report.out)
     else:
         for hint in error.hints():
             print(f"         {hint}", file=report.out)
+    return None, error
+
+
+def _check_access(
+    client: AppStoreConnectClient, response: httpx.Response, error: AppStoreConnectError | None, report: _Report
+) -> None:
+    """A read of each type the provider manages and a write that cannot change anything: what
+    the key's role allows, and which role the program needs."""
+    report.section("Access (a read of each type the provider manages; a write of an id that cannot exist)")
+    data = response.json().get("data") if error is None and response.content else None
+    bundle_id = data[0].get("id") if isinstance(data, list) and data and isinstance(data[0], dict) else None
+    probes = probe_access(client, Probe("read bundleIds", f"GET {PROBE_PATH}?limit=1", error), bundle_id)
+    for probe in probes:
+        report.line("OK" if probe.passed else "FAIL", probe.describe())
+    for text in explain(probes, individual=client.settings.issuer_id is None):
+        print(f"         {text}", file=report.out)
 
 
 def _explain_401(settings: Settings, report: _Report) -> None:
@@ -220,7 +245,8 @@ def doctor(
     out: TextIO | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
-    """Check the credentials end to end and print a report; 0 when everything passed."""
+    """Check the credentials end to end and what the key's role allows (no writes), and print
+    a report; 0 when everything passed."""
     report = _Report(out or sys.stdout)
     print("pulumi-appstoreconnect doctor", file=report.out)
     report.section("Settings")
@@ -251,7 +277,9 @@ def doctor(
     # One probe, reported as it is: doctor diagnoses, it does not wait out failures.
     with AppStoreConnectClient(settings, transport=transport, clock=clock, retry=RetryPolicy.no_retries()) as client:
         _check_token(client, clock(), report)
-        _check_request(client, clock, report)
+        response, error = _check_request(client, clock, report)
+        if response is not None:
+            _check_access(client, response, error, report)
     verdict = "all checks passed" if not report.failures else f"{report.failures} check(s) failed"
     print(f"\nResult: {verdict}", file=report.out)
     return 0 if not report.failures else 1
