@@ -1,4 +1,4 @@
-"""``pulumi-appstoreconnect emulator | keygen | doctor``."""
+"""``pulumi-appstoreconnect emulator | keygen | doctor | preview-summary | drift-summary``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from .client import AppStoreConnectClient, ConnectionFailed, RetryPolicy
 from .client.auth import AUDIENCE, MAX_TOKEN_LIFETIME
 from .client.errors import AppStoreConnectError, error_from_response
+from .preview_summary import summary_command
 from .roles import AGREEMENTS_EXPLANATION, Probe, explain, is_agreements, is_role_refusal, probe_access
 from .settings import KEY_FILE_NAME, ConfigurationError, Settings, resolve_settings
 
@@ -32,6 +33,13 @@ APPLE_KEY_ID = re.compile(r"^[A-Z0-9]{10}$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MAX_CLOCK_SKEW = 60
 PROBE_PATH = "/v1/bundleIds"
+
+SUMMARIES = {
+    "preview-summary": "Markdown summary of `pulumi preview --json` (stdin or FILE) for a pull request: "
+    "exit 0, or 2 when the preview failed",
+    "drift-summary": "Markdown summary of `pulumi preview --refresh --expect-no-changes --json` (stdin or FILE): "
+    "what drifted; exit 0 no drift, 1 drift, 2 the preview failed",
+}
 
 # doctor's options, named like the stack config keys they override
 DOCTOR_OPTIONS = {
@@ -309,6 +317,10 @@ def _parser() -> argparse.ArgumentParser:
     for key, text in DOCTOR_OPTIONS.items():
         flag = "--" + re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), key)
         doctor_parser.add_argument(flag, f"--{key}", dest=key, help=text)
+
+    for name, text in SUMMARIES.items():
+        summary = commands.add_parser(name, help=text, description=text)
+        summary.add_argument("file", nargs="?", help="the output of `pulumi preview --json` (default: stdin)")
     return parser
 
 
@@ -331,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(args_list)
     if args.command == "keygen":
         return _keygen_command(args, sys.stdout)
+    if args.command in SUMMARIES:
+        text = Path(args.file).read_text() if args.file else sys.stdin.read()
+        return summary_command(text, sys.stdout, drift=args.command == "drift-summary")
     config = {key: getattr(args, key) for key in DOCTOR_OPTIONS if getattr(args, key)}
     return doctor(config)
 
