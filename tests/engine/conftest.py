@@ -16,7 +16,7 @@ from pulumi_appstoreconnect.emulator import Emulator
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "pulumi-engine"))
 
-from pulumistack import Stack, new_stack  # noqa: E402
+from pulumistack import Stack, copy_program, new_stack  # noqa: E402
 
 ENGINE_BIN = Path(os.environ.get("PULUMI_ENGINE_BIN", ROOT / ".engine" / "bin"))
 
