@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -65,14 +66,21 @@ class EmulatorHandle:
         self.admin("DELETE", "/requests")
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
-    emu = Emulator(tmp_path_factory.mktemp("emulator"))
+@contextlib.contextmanager
+def serving(state_dir: Path) -> Iterator[EmulatorHandle]:
+    """An emulator (its own team and key) served on a free loopback port."""
+    emu = Emulator(state_dir)
     server = emu.serve(host="127.0.0.1", port=0)
     try:
         yield EmulatorHandle(emu, server.base_url)
     finally:
         server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
+    with serving(tmp_path_factory.mktemp("emulator")) as handle:
+        yield handle
 
 
 def make_stack(example: str, workdir: Path, emulator: EmulatorHandle, engine_bin: Path) -> Stack:

@@ -54,8 +54,9 @@ def test_up_registers_everything(stack: Stack, shared: SharedStack, emulator: Em
     stack.run("up", "--yes")
     bundle_id = only(emulator, "bundleIds")
     capabilities = emulator.admin("GET", f"/objects/bundleIdCapabilities")["data"]
+    # The program's two, and the two Apple enables on every new App ID.
     assert sorted(c["id"] for c in capabilities) == sorted(
-        f"{bundle_id['id']}_{t}" for t in ("ICLOUD", "PUSH_NOTIFICATIONS")
+        f"{bundle_id['id']}_{t}" for t in ("ICLOUD", "PUSH_NOTIFICATIONS", "GAME_CENTER", "IN_APP_PURCHASE")
     )
     assert len(enabled_devices(emulator)) == 3
     certificate = only(emulator, "certificates")
