@@ -9,6 +9,7 @@ when the session finishes. The terminal summary reports the counts.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterator
 
 import pytest
@@ -17,6 +18,16 @@ from tests.contract.recording import RECORDER
 
 FINAL = "contract_final"
 _REPORTS: list[Any] = []
+# Credentials (ours, fastlane's, codemagic's) and provider log settings a developer may have
+# exported. resolve_settings falls back to os.environ, so a provider a test configures would
+# read them wherever its config leaves a gap: every test starts without them.
+SHELL_SETTINGS = ("ASC_", "APP_STORE_CONNECT_", "PULUMI_APPSTORECONNECT_")
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [name for name in os.environ if name.startswith(SHELL_SETTINGS)]:
+        monkeypatch.delenv(name)
 
 
 def pytest_configure(config: pytest.Config) -> None:

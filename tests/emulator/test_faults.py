@@ -7,8 +7,11 @@ faults sleep for real over the socket and through a recorder in process.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -24,7 +27,7 @@ from pulumi_appstoreconnect.client import (
     ServerError,
 )
 from pulumi_appstoreconnect.emulator import Emulator
-from pulumi_appstoreconnect.emulator.faults import KINDS
+from pulumi_appstoreconnect.emulator.faults import KINDS, request_identity
 from pulumi_appstoreconnect.settings import Settings
 
 from .support import BASE_URL, error
@@ -364,6 +367,56 @@ def test_a_call_seed_gives_each_rule_its_own_stream(admin: httpx.Client) -> None
     assert [r["seed"] for r in created["data"]] == ["42:0", "mine"]
     unseeded = admin.post("/_emulator/faults", json={"kind": "500", "probability": 0.5}).json()["data"]
     assert unseeded["seed"]  # a random seed, shown so that the run can be replayed
+
+
+
+# Each identity three times (a request and its retries), a query in two parameter orders.
+IDENTITIES = [
+    *(f"/v1/devices?filter%5Budid%5D=UDID-{i}" for i in range(12)),
+    *(f"/v1/bundleIds/{i}" for i in range(12)),
+    "/v1/certificates?limit=200&filter%5BcertificateType%5D=IOS_DEVELOPMENT",
+    "/v1/certificates?filter%5BcertificateType%5D=IOS_DEVELOPMENT&limit=200",
+]
+ORDER_RULES = {
+    "seed": "order",
+    "rules": [{"kind": "503", "probability": 0.3}, {"kind": "429", "methods": ["GET"], "probability": 0.3}],
+}
+
+
+def _faults_by_identity(base_url: str, order: list[str], workers: int) -> tuple[dict[str, Counter[int]], list[int]]:
+    """Send ``order`` (unauthenticated: faults are decided before authentication, so an
+    unfaulted request is a 401) and group the statuses by request identity."""
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        http.delete("/_emulator/faults")
+        assert http.post("/_emulator/faults", json=ORDER_RULES).status_code == 201
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            statuses = list(pool.map(lambda url: http.get(url).status_code, order))
+        fired = [rule["fired"] for rule in http.get("/_emulator/faults").json()["data"]]
+    seen: dict[str, Counter[int]] = {}
+    for url, status in zip(order, statuses):
+        path, _, query = url.partition("?")
+        seen.setdefault(request_identity("GET", path, query), Counter())[status] += 1
+    return seen, fired
+
+
+def test_probability_faults_follow_request_identity_not_arrival_order(tmp_path: Path) -> None:
+    requests = [url for url in IDENTITIES for _ in range(3)]
+    shuffled = list(requests)
+    random.Random(5).shuffle(shuffled)
+    emu = Emulator(tmp_path / "state")
+    server = emu.serve(port=0)
+    try:
+        in_order, fired = _faults_by_identity(server.base_url, requests, workers=1)
+        interleaved, fired_again = _faults_by_identity(server.base_url, shuffled, workers=8)
+    finally:
+        server.shutdown()
+        emu.close()
+    assert interleaved == in_order and fired_again == fired  # the same requests fail, whatever the order
+    assert len(in_order) == len(IDENTITIES) - 1  # parameter order does not make another identity
+    outcomes = Counter(status for counts in in_order.values() for status in counts.elements())
+    assert set(outcomes) == {401, 429, 503}, outcomes
+    # Occurrences draw separately: some identity fails once and then passes (a retry can succeed).
+    assert any(counts[401] and (counts[429] or counts[503]) for counts in in_order.values()), in_order
 
 
 # -- the admin API ---------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -16,9 +18,15 @@ from pulumi_appstoreconnect.emulator import Emulator
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "pulumi-engine"))
 
-from pulumistack import Stack, new_stack  # noqa: E402
+from pulumistack import Stack, copy_program, new_stack  # noqa: E402
 
 ENGINE_BIN = Path(os.environ.get("PULUMI_ENGINE_BIN", ROOT / ".engine" / "bin"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "stack_state(state, *, changes): the state of the module's shared stack the test starts from"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -58,14 +66,21 @@ class EmulatorHandle:
         self.admin("DELETE", "/requests")
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
-    emu = Emulator(tmp_path_factory.mktemp("emulator"))
+@contextlib.contextmanager
+def serving(state_dir: Path) -> Iterator[EmulatorHandle]:
+    """An emulator (its own team and key) served on a free loopback port."""
+    emu = Emulator(state_dir)
     server = emu.serve(host="127.0.0.1", port=0)
     try:
         yield EmulatorHandle(emu, server.base_url)
     finally:
         server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
+    with serving(tmp_path_factory.mktemp("emulator")) as handle:
+        yield handle
 
 
 def make_stack(example: str, workdir: Path, emulator: EmulatorHandle, engine_bin: Path) -> Stack:
@@ -80,3 +95,58 @@ def make_stack(example: str, workdir: Path, emulator: EmulatorHandle, engine_bin
         name="test",
         engine_bin=engine_bin,
     )
+
+
+Recipe = Callable[[Stack, EmulatorHandle], None]
+EMPTY = "empty"  # nothing deployed, an empty account, the stack's first config
+
+
+class SharedStack:
+    """One stack shared by a module's tests, brought to the state each test asks for.
+
+    ``recipes`` build each named state from :data:`EMPTY`. :meth:`at` reuses the stack when
+    it is in that state already (a test that only reads leaves it there), else resets it
+    (empty account, empty stack state, the first config: no destroy, no refresh) and runs
+    the recipe. So every test runs alone, in any order, and a file in order pays only for
+    the resets its mutating tests make necessary.
+    """
+
+    def __init__(self, stack: Stack, emulator: EmulatorHandle, recipes: dict[str, Recipe]) -> None:
+        self.stack = stack
+        self.emulator = emulator
+        self.recipes = {EMPTY: lambda stack, emulator: None, **recipes}
+        self._config_file = stack.program / f"Pulumi.{stack.name}.yaml"
+        self._first_config = self._config_file.read_text()
+        self._empty_deployment = stack.program.parent / "empty-deployment.json"
+        self._empty_deployment.write_text(json.dumps({"version": 3, "deployment": {}}))
+        emulator.admin("POST", "/reset")
+        self.state: str | None = EMPTY
+
+    def at(self, state: str, *, changes: bool) -> Stack:
+        """The stack in ``state``; ``changes``: the test may change it (nothing is then known)."""
+        if self.state != state:
+            self.reset()
+            self.state = None  # until the recipe has succeeded
+            self.recipes[state](self.stack, self.emulator)
+        self.state = None if changes else state
+        return self.stack
+
+    def reached(self, state: str) -> None:
+        """The test left the stack exactly as ``state``'s recipe does: the next test can reuse it."""
+        self.state = state
+
+    def reset(self) -> None:
+        self.emulator.admin("POST", "/reset")
+        self._config_file.write_text(self._first_config)
+        self.stack.run("stack", "import", "--file", str(self._empty_deployment))
+        self.state = EMPTY
+
+
+@pytest.fixture
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """The module's ``shared`` stack in the state the test's ``stack_state`` marker names."""
+    marker = request.node.get_closest_marker("stack_state")
+    if marker is None:
+        pytest.fail(f"{request.node.nodeid} uses `stack` without @pytest.mark.stack_state(...)")
+    shared: SharedStack = request.getfixturevalue("shared")
+    return shared.at(*marker.args, **marker.kwargs)

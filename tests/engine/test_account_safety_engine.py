@@ -13,9 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from pulumi_appstoreconnect.emulator import Emulator
-
-from .conftest import EmulatorHandle, Stack, make_stack
+from .conftest import EmulatorHandle, Stack, make_stack, serving
 
 
 def by_identifier(emulator: EmulatorHandle) -> dict[str, dict[str, Any]]:
@@ -71,12 +69,8 @@ def test_universal_app_id_read_by_refresh_is_no_change(bundle_ids: Stack, emulat
 
 @pytest.fixture
 def other_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
-    emu = Emulator(tmp_path_factory.mktemp("other-team"))
-    server = emu.serve(host="127.0.0.1", port=0)
-    try:
-        yield EmulatorHandle(emu, server.base_url)
-    finally:
-        server.shutdown()
+    with serving(tmp_path_factory.mktemp("other-team")) as handle:
+        yield handle
 
 
 def use_key_from_environment(stack: Stack, emulator: EmulatorHandle) -> None:

@@ -1,26 +1,37 @@
 """examples/signing through the real engine: devices, capabilities, certificate, profile.
 
-The steps share one stack and run in file order.
+The tests share one stack (see :class:`SharedStack`); each names the state it starts from, so
+any of them runs alone or in any order. The bad-input cases share one preview-only stack.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import EmulatorHandle, Stack, make_stack
+from .conftest import EMPTY, EmulatorHandle, SharedStack, Stack, make_stack
 
 HERE = Path(__file__).resolve().parent
 
 
+def up(stack: Stack, emulator: EmulatorHandle) -> None:
+    stack.run("up", "--yes")
+
+
+def up_then_destroy(stack: Stack, emulator: EmulatorHandle) -> None:
+    stack.run("up", "--yes")
+    stack.run("destroy", "--yes")
+
+
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle, engine_bin: Path) -> Stack:
-    emulator.admin("POST", "/reset")
-    return make_stack("signing", tmp_path_factory.mktemp("signing"), emulator, engine_bin)
+def shared(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle, engine_bin: Path) -> SharedStack:
+    stack = make_stack("signing", tmp_path_factory.mktemp("signing"), emulator, engine_bin)
+    return SharedStack(stack, emulator, {"deployed": up, "destroyed": up_then_destroy})
 
 
 def writes(emulator: EmulatorHandle) -> list[tuple[str, str]]:
@@ -38,12 +49,14 @@ def only(emulator: EmulatorHandle, rest_type: str) -> dict[str, Any]:
     return objects[0]
 
 
-def test_up_registers_everything(stack: Stack, emulator: EmulatorHandle) -> None:
+@pytest.mark.stack_state(EMPTY, changes=True)
+def test_up_registers_everything(stack: Stack, shared: SharedStack, emulator: EmulatorHandle) -> None:
     stack.run("up", "--yes")
     bundle_id = only(emulator, "bundleIds")
     capabilities = emulator.admin("GET", f"/objects/bundleIdCapabilities")["data"]
+    # The program's two, and the two Apple enables on every new App ID.
     assert sorted(c["id"] for c in capabilities) == sorted(
-        f"{bundle_id['id']}_{t}" for t in ("ICLOUD", "PUSH_NOTIFICATIONS")
+        f"{bundle_id['id']}_{t}" for t in ("ICLOUD", "PUSH_NOTIFICATIONS", "GAME_CENTER", "IN_APP_PURCHASE")
     )
     assert len(enabled_devices(emulator)) == 3
     certificate = only(emulator, "certificates")
@@ -53,8 +66,10 @@ def test_up_registers_everything(stack: Stack, emulator: EmulatorHandle) -> None
     assert sorted(outputs["profile_devices"]) == sorted(enabled_devices(emulator))
     assert outputs["certificate_id"] == certificate["id"]
     assert outputs["p12_password"] == "[secret]"
+    shared.reached("deployed")  # what the "deployed" recipe does
 
 
+@pytest.mark.stack_state("deployed", changes=False)
 def test_noop_preview_shows_no_changes(stack: Stack, emulator: EmulatorHandle) -> None:
     emulator.clear_requests()
     proc = stack.run("preview", "--expect-no-changes", check=False)
@@ -62,6 +77,16 @@ def test_noop_preview_shows_no_changes(stack: Stack, emulator: EmulatorHandle) -
     assert writes(emulator) == []
 
 
+@pytest.mark.stack_state("deployed", changes=False)
+def test_state_holds_no_plaintext_key_material(stack: Stack) -> None:
+    secrets = json.loads(stack.run("stack", "output", "--json", "--show-secrets").stdout)
+    exported = stack.export()
+    assert "PRIVATE KEY" not in exported
+    assert secrets["p12_password"] and secrets["p12_password"] not in exported
+    assert secrets["p12"][:64] not in exported
+
+
+@pytest.mark.stack_state("deployed", changes=True)
 def test_adding_a_device_regenerates_only_the_profile(stack: Stack, emulator: EmulatorHandle) -> None:
     before = only(emulator, "profiles")
     untouched = {t: {o["id"] for o in emulator.objects(t)} for t in ("bundleIds", "certificates")}
@@ -76,6 +101,7 @@ def test_adding_a_device_regenerates_only_the_profile(stack: Stack, emulator: Em
     assert {t: {o["id"] for o in emulator.objects(t)} for t in untouched} == untouched
 
 
+@pytest.mark.stack_state("deployed", changes=True)
 def test_certificate_revoked_out_of_band_is_drift_and_is_recreated(stack: Stack, emulator: EmulatorHandle) -> None:
     revoked = only(emulator, "certificates")
     emulator.admin("DELETE", f"/objects/certificates/{revoked['id']}")
@@ -92,6 +118,7 @@ def test_certificate_revoked_out_of_band_is_drift_and_is_recreated(stack: Stack,
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.stack_state("deployed", changes=True)
 def test_certificate_inside_renewal_window_is_renewed(stack: Stack, emulator: EmulatorHandle) -> None:
     old = only(emulator, "certificates")
     soon = (datetime.now(timezone.utc) + timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
@@ -106,29 +133,34 @@ def test_certificate_inside_renewal_window_is_renewed(stack: Stack, emulator: Em
     assert only(emulator, "profiles")["attributes"]["profileState"] == "ACTIVE"
 
 
-def test_state_holds_no_plaintext_key_material(stack: Stack) -> None:
-    secrets = json.loads(stack.run("stack", "output", "--json", "--show-secrets").stdout)
-    exported = stack.export()
-    assert "PRIVATE KEY" not in exported
-    assert secrets["p12_password"] and secrets["p12_password"] not in exported
-    assert secrets["p12"][:64] not in exported
-
-
-def test_destroy_disables_devices_and_removes_the_rest(stack: Stack, emulator: EmulatorHandle) -> None:
+@pytest.mark.stack_state("deployed", changes=True)
+def test_destroy_disables_devices_and_removes_the_rest(stack: Stack, shared: SharedStack, emulator: EmulatorHandle) -> None:
+    registered = enabled_devices(emulator)
+    assert len(registered) == 3
     stack.run("destroy", "--yes")
     devices = emulator.objects("devices")
-    assert len(devices) == 4 and {d["attributes"]["status"] for d in devices} == {"DISABLED"}
+    assert {d["id"] for d in devices} == registered  # still there: Apple has no device delete
+    assert {d["attributes"]["status"] for d in devices} == {"DISABLED"}
     for rest_type in ("certificates", "profiles", "bundleIds", "bundleIdCapabilities"):
         assert emulator.objects(rest_type) == [], rest_type
+    shared.reached("destroyed")  # what the "destroyed" recipe does
 
 
+@pytest.mark.stack_state("destroyed", changes=True)
 def test_redeclared_devices_are_re_enabled_not_registered_again(stack: Stack, emulator: EmulatorHandle) -> None:
     disabled = {d["id"] for d in emulator.objects("devices")}
+    assert len(disabled) == 3 and enabled_devices(emulator) == set()
     emulator.clear_requests()
     stack.run("up", "--yes")
-    assert enabled_devices(emulator) == disabled  # the same four devices, enabled again
+    assert enabled_devices(emulator) == disabled  # the same three devices, enabled again
     assert not [r for r in emulator.requests() if r["method"] == "POST" and r["path"] == "/v1/devices"]
     stack.run("destroy", "--yes")
+
+
+@pytest.fixture(scope="module")
+def badinput(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle, engine_bin: Path) -> Stack:
+    """One stack of the bad-input program: its previews fail before any request or state change."""
+    return make_stack(HERE / "programs" / "badinput", tmp_path_factory.mktemp("badinput"), emulator, engine_bin)
 
 
 @pytest.mark.parametrize(
@@ -143,13 +175,14 @@ def test_redeclared_devices_are_re_enabled_not_registered_again(stack: Stack, em
     ],
 )
 def test_bad_input_fails_preview_naming_the_field_without_a_request(
-    case: str, field: str, words: str, tmp_path: Path, emulator: EmulatorHandle, engine_bin: Path
+    case: str, field: str, words: str, badinput: Stack, emulator: EmulatorHandle
 ) -> None:
-    bad = make_stack(HERE / "programs" / "badinput", tmp_path, emulator, engine_bin)
-    bad.config("case", case)
+    badinput.config("case", case)
     emulator.clear_requests()
-    proc = bad.run("preview", check=False)
+    proc = badinput.run("preview", check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert field in output and words in output, output
+    # The engine's line for a check failure: the field and the reason on one line.
+    problem = re.compile(rf"resource '\w+': property {field} value \{{(?s:.*?)\}} has a problem: [^\n]*{re.escape(words)}")
+    assert problem.search(output), output
     assert emulator.requests() == []

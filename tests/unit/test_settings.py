@@ -204,3 +204,23 @@ def test_settings_are_frozen() -> None:
     settings = resolve_settings(None, minimal_env())
     with pytest.raises(AttributeError):
         settings.key_id = "X"  # type: ignore[misc]
+
+
+def test_tests_start_without_settings_from_the_shell() -> None:
+    # tests/conftest.py clears what a developer may have exported (run with bogus ASC_* to see).
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_settings(None)
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "App Store Connect key id is not set",
+        "App Store Connect private key is not set",
+    ]
+
+
+def test_the_process_environment_is_the_default_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASC_KEY_ID", KEY_ID)
+    monkeypatch.setenv("APP_STORE_CONNECT_API_KEY_KEY", ec_pem())
+    settings = resolve_settings(None)
+    assert (settings.key_id, settings.sources["key_id"]) == (KEY_ID, "env ASC_KEY_ID")
+    assert settings.sources["private_key"] == "env APP_STORE_CONNECT_API_KEY_KEY"
+    # Stack config still wins over the environment.
+    assert resolve_settings({"keyId": "CONFIGKEY1"}).key_id == "CONFIGKEY1"

@@ -2,14 +2,15 @@
 
 Each stack gets a copy of the program (so stack files stay out of the repository), its own
 file backend and PULUMI_HOME, and credentials for the emulator through stack config, the way
-a team configures a real account.
+a team configures a real account. The copy keeps its Pulumi.yaml unmodified: it sits at the
+same path under the work directory as under the checkout, next to a ``.venv`` link to this
+checkout's virtualenv, so the relative ``virtualenv:`` resolves as it does in the repository.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,17 @@ class Stack:
         return self.run("stack", "export").stdout
 
 
+def copy_program(source: Path, workdir: Path, *, venv: Path | None = ROOT / ".venv") -> Path:
+    """Copy a program of this checkout to the same relative path under ``workdir`` and link
+    ``workdir/.venv`` to ``venv`` (None: no link), so that paths in its Pulumi.yaml resolve."""
+    program = workdir / source.resolve().relative_to(ROOT)
+    shutil.copytree(source, program)
+    link = workdir / ".venv"
+    if venv is not None and not os.path.lexists(link):
+        link.symlink_to(venv, target_is_directory=True)
+    return program
+
+
 def new_stack(
     example: str | Path,
     workdir: Path,
@@ -69,12 +81,7 @@ def new_stack(
     engine_bin: Path | None = None,
 ) -> Stack:
     source = Path(example) if Path(example).is_absolute() else ROOT / "examples" / example
-    program = workdir / source.name
-    shutil.copytree(source, program)
-    project = (program / "Pulumi.yaml").read_text()
-    # The copy lives elsewhere: point the program's virtualenv at this checkout's, absolutely.
-    project = re.sub(r"(?m)^(\s*virtualenv:).*$", rf"\1 {ROOT / '.venv'}", project)
-    (program / "Pulumi.yaml").write_text(project)
+    program = copy_program(source, workdir)
     backend = workdir / "backend"
     backend.mkdir(parents=True, exist_ok=True)
     # Only the credentials in stack config count: nothing leaks in from the caller's shell.

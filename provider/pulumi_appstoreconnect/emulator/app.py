@@ -417,7 +417,7 @@ class EmulatorApp:
         body = _read_body(environ)
         bucket = self.credentials.key_id
         is_api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
-        injection = self.faults.decide(method, path) if is_api else Injection()
+        injection = self.faults.decide(method, path, raw_query) if is_api else Injection()
         fault = injection.fault
         if injection.delay > 0:
             self._sleep(injection.delay)

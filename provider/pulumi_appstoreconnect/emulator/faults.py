@@ -24,14 +24,19 @@ A rule is ``{"kind", "methods"?, "path"? | "pathRegex"?, "probability"?, "times"
     ``times`` times (default: no limit). ``{"times": 3}`` is "the next three matching
     requests". Exhausted rules stay listed (with their counts) until deleted.
 ``seed``
-    Each rule draws from its own ``random.Random``, so one rule's draws do not depend on the
-    others'. Its seed is the rule's ``seed``, else ``"<seed of the call>:<index in the
+    Whether a ``probability`` rule fires on a request is a function of the rule's seed and
+    the request's identity: method, path, query (parameters sorted) and how many requests of
+    that identity the rule has met before (:func:`chance`). Arrival order and thread timing
+    do not change which requests fail; a retry is the next occurrence and gets its own
+    decision. The seed is the rule's ``seed``, else ``"<seed of the call>:<index in the
     call>"`` when the admin call gave a top-level ``seed``, else a random one; the listing
-    shows it so that a run can be replayed.
+    shows it so that a run can be replayed. (``times`` still counts arrivals: which of
+    several concurrent matching requests is "the next" one is the clients' affair.)
 
 Per request every matching latency rule adds its seconds (they stack); then the first other
 rule (in the order they were added) that fires decides the outcome, and later rules are not
-consulted (their counts and draws are untouched).
+consulted (their ``matched``/``fired`` counts are untouched; they still count the request's
+occurrence, so their later decisions do not depend on it).
 
 Drops are signalled by the WSGI app raising :func:`dropped_connection`'s exception, an
 ``httpx.RemoteProtocolError`` marked with ``emulator_fault``: the emulator's socket server
@@ -43,13 +48,14 @@ the client, which sees the same ``RemoteProtocolError`` a real socket would give
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import math
-import random
 import re
 import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
@@ -114,6 +120,21 @@ def is_dropped_connection(exc: BaseException | None) -> bool:
     return exc is not None and getattr(exc, "emulator_fault", None) in DROPS
 
 
+def request_identity(method: str, path: str, query: str = "") -> str:
+    """``"GET /v1/devices?filter%5Budid%5D=X&limit=200"``: what tells requests apart for the
+    probability draws (query parameters sorted, so their order in the URL does not count)."""
+    pairs = sorted(parse_qsl(query, keep_blank_values=True))
+    return f"{method} {path}?{urlencode(pairs)}" if pairs else f"{method} {path}"
+
+
+def chance(seed: str, identity: str, occurrence: int) -> float:
+    """A number in [0, 1) fixed by the seed, the request identity and its occurrence (1: the
+    first request of that identity the rule met): the rule fires when it is below
+    ``probability``. A hash, not a random stream, so no request's draw depends on another's."""
+    digest = hashlib.sha256(f"{seed}\n{identity}\n{occurrence}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
 @dataclass
 class FaultRule:
     """One rule and its counters (``matched``: matching requests seen while it was active;
@@ -133,7 +154,8 @@ class FaultRule:
     matched: int = 0
     fired: int = 0
     _pattern: re.Pattern[str] | None = field(default=None, repr=False)
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
+    # Requests of each identity this rule's method/path matched, whether or not it was consulted.
+    _seen: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def exhausted(self) -> bool:
@@ -148,11 +170,17 @@ class FaultRule:
             return False
         return True
 
-    def draw(self) -> bool:
-        """Count a matching request and decide whether the rule fires on it (caller locks)."""
+    def meet(self, identity: str) -> int:
+        """Count one matching request of ``identity``; returns its occurrence (caller locks)."""
+        occurrence = self._seen.get(identity, 0) + 1
+        self._seen[identity] = occurrence
+        return occurrence
+
+    def draw(self, identity: str, occurrence: int) -> bool:
+        """Count a consulted request and decide whether the rule fires on it (caller locks)."""
         self.matched += 1
         if self.probability is not None and self.probability < 1.0:
-            if self._rng.random() >= self.probability:
+            if chance(self.seed, identity, occurrence) >= self.probability:
                 return False
         self.fired += 1
         return True
@@ -296,23 +324,29 @@ class FaultInjector:
 
     # -- requests ---------------------------------------------------------------------
 
-    def decide(self, method: str, path: str) -> Injection:
+    def decide(self, method: str, path: str, query: str = "") -> Injection:
         """What to do with one ``/v1`` request (counts the rules that fire)."""
         with self._lock:
             if not self._rules:
                 return NO_INJECTION
+            identity = request_identity(method, path, query)
             delay = 0.0
             latency: list[str] = []
             fault: FaultRule | None = None
             for rule in self._rules:
-                if rule.exhausted or not rule.matches(method, path):
+                if not rule.matches(method, path):
+                    continue
+                # Every matching rule counts the request, so a rule's occurrences (and so its
+                # decisions) do not depend on whether an earlier rule fired on it.
+                occurrence = rule.meet(identity)
+                if rule.exhausted:
                     continue
                 if rule.kind == LATENCY:
-                    if rule.draw():
+                    if rule.draw(identity, occurrence):
                         delay += rule.seconds or 0.0
                         latency.append(rule.id)
                         self._totals[LATENCY] += 1
-                elif fault is None and rule.draw():
+                elif fault is None and rule.draw(identity, occurrence):
                     fault = rule
                     self._totals[rule.kind] += 1
             if fault is None and not latency:
@@ -398,7 +432,6 @@ class FaultInjector:
         if seed is not None and (not isinstance(seed, (int, str)) or isinstance(seed, bool)):
             raise _fault_error(f"{where}: 'seed' must be an integer or a string")
         rule.seed = str(seed) if seed is not None else f"{call_seed}:{index}"
-        rule._rng = random.Random(rule.seed)  # str seeds are stable across runs (not hash())
         return rule
 
 
@@ -415,6 +448,8 @@ __all__ = [
     "Injection",
     "KINDS",
     "LATENCY",
+    "chance",
     "dropped_connection",
     "is_dropped_connection",
+    "request_identity",
 ]
