@@ -202,7 +202,11 @@ def _check_access(
     """A read of each type the provider manages and a write that cannot change anything: what
     the key's role allows, and which role the program needs."""
     report.section("Access (a read of each type the provider manages; a write of an id that cannot exist)")
-    data = response.json().get("data") if error is None and response.content else None
+    try:
+        document = response.json() if error is None else None
+    except ValueError:
+        document = None
+    data = document.get("data") if isinstance(document, dict) else None
     bundle_id = data[0].get("id") if isinstance(data, list) and data and isinstance(data[0], dict) else None
     probes = probe_access(client, Probe("read bundleIds", f"GET {PROBE_PATH}?limit=1", error), bundle_id)
     for probe in probes:
@@ -253,8 +257,8 @@ def doctor(
     out: TextIO | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
-    """Check the credentials end to end and what the key's role allows (no writes), and print
-    a report; 0 when everything passed."""
+    """Check the credentials end to end and what the key's role allows (changing nothing), and
+    print a report; 0 when everything passed."""
     report = _Report(out or sys.stdout)
     print("pulumi-appstoreconnect doctor", file=report.out)
     report.section("Settings")
@@ -282,7 +286,7 @@ def doctor(
     report.section("Checks")
     report.line("OK", "private key is an EC P-256 private key")
     _check_ids(settings, report)
-    # One probe, reported as it is: doctor diagnoses, it does not wait out failures.
+    # Each probe sent once, reported as it is: doctor diagnoses, it does not wait out failures.
     with AppStoreConnectClient(settings, transport=transport, clock=clock, retry=RetryPolicy.no_retries()) as client:
         _check_token(client, clock(), report)
         response, error = _check_request(client, clock, report)
@@ -344,7 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "keygen":
         return _keygen_command(args, sys.stdout)
     if args.command in SUMMARIES:
-        text = Path(args.file).read_text() if args.file else sys.stdin.read()
+        if args.file is None:
+            text = sys.stdin.read()
+        else:  # a missing file: pulumi did not get as far as writing it
+            text = Path(args.file).read_text() if Path(args.file).exists() else ""
         return summary_command(text, sys.stdout, drift=args.command == "drift-summary")
     config = {key: getattr(args, key) for key in DOCTOR_OPTIONS if getattr(args, key)}
     return doctor(config)
