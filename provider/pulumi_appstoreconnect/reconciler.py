@@ -506,7 +506,7 @@ class SpecProvider(dyn.ResourceProvider):
     def _mismatches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Create-only properties where ``candidate`` differs from the inputs: (Apple's, ours).
         Relationships count where Apple sent their linkage."""
-        remote = self._outputs(candidate, {}, from_remote=True, bookkeeping=False)
+        remote = self._remote_values(candidate)
         attributes = candidate.get("attributes") or {}
         relationships = candidate.get("relationships") or {}
         mismatches: dict[str, tuple[Any, Any]] = {}
@@ -522,13 +522,18 @@ class SpecProvider(dyn.ResourceProvider):
                 mismatches[f.name] = (remote.get(f.name), inputs[f.name])
         return mismatches
 
+    def _remote_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """An existing object's properties in the shape the program declares them (Apple's
+        capability settings carry names and descriptions a program never writes)."""
+        return self._outputs(data, {}, from_remote=True, bookkeeping=False)
+
     def _converge(self, data: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH the updatable attributes where an existing object differs from the inputs."""
-        attributes = data.get("attributes") or {}
+        remote = self._remote_values(data)
         changed = {
             f.wire: inputs[f.name]
             for f in self.spec.attributes
-            if f.sent_on_update and inputs.get(f.name) is not None and not f.same(attributes.get(f.wire), inputs[f.name])
+            if f.sent_on_update and inputs.get(f.name) is not None and not f.same(remote.get(f.name), inputs[f.name])
         }
         return self.client.update(self.spec.rest_type, data["id"], changed) if changed else data
 
