@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import httpx
-import pulumi
 import pytest
 
-import pulumi_appstoreconnect
 from pulumi_appstoreconnect.cli import import_account, main
 from pulumi_appstoreconnect.client import AppStoreConnectClient
 from pulumi_appstoreconnect.emulator import Emulator
@@ -30,6 +28,7 @@ from pulumi_appstoreconnect.importer import (
 from pulumi_appstoreconnect.reconciler import _MEMORY, SpecProvider
 from pulumi_appstoreconnect.settings import Settings
 
+from ..generated import run_program
 from ..providers import connect, stored
 from .support import BASE_URL
 
@@ -110,20 +109,15 @@ def adopt(program: str, provider: Callable[[str], SpecProvider], monkeypatch: py
     by its provider, in program order, references resolved to the ids created before it."""
     adopted: dict[str, Any] = {}
 
-    def stand_in(token: str) -> type:
-        def __init__(self: Any, resource_name: str, opts: Any = None, **props: Any) -> None:
-            made = provider(token)
-            result = made.check({}, props)
-            assert result.failures == [], (resource_name, [(f.property, f.reason) for f in result.failures])
-            created = made.create(dict(result.inputs))
-            self.id = created.id
-            adopted[resource_name] = (made, created, dict(result.inputs))
+    def declare(token: str, resource_name: str, _opts: Any, props: dict[str, Any]) -> str:
+        made = provider(token)
+        result = made.check({}, props)
+        assert result.failures == [], (resource_name, [(f.property, f.reason) for f in result.failures])
+        created = made.create(dict(result.inputs))
+        adopted[resource_name] = (made, created, dict(result.inputs))
+        return created.id
 
-        return type(token, (pulumi.Resource,), {"__init__": __init__})
-
-    for token in ("BundleId", "BundleIdCapability", "Device", "Certificate", "Profile"):
-        monkeypatch.setattr(pulumi_appstoreconnect, token, stand_in(token))
-    exec(compile(program, "__main__.py", "exec"), {"__name__": "__main__"})
+    run_program(program, declare, monkeypatch)
     return adopted
 
 

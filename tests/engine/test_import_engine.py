@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from pulumi_appstoreconnect.emulator.seeding import load_seed
+from pulumi_appstoreconnect.importer.rendering import CLASSES
 
 from .conftest import make_stack
 
@@ -93,8 +94,7 @@ def test_first_up_takes_everything_over_without_a_write(stack: Any, emulator: An
     assert [(r["method"], r["path"]) for r in log if r["method"] in WRITES] == []
     state = stack.export()
     for kind, count in DEMO.items():
-        token = {"bundleIds": "BundleId", "bundleIdCapabilities": "BundleIdCapability", "devices": "Device",
-                 "certificates": "Certificate", "profiles": "Profile"}[kind]
+        token = CLASSES[kind]
         assert state.count(f'"type": "pulumi-python:dynamic/appstoreconnect:{token}"') == count, token
     # Adoption looks each object up at check (the preview pass of `up` and the update pass; a
     # resource whose inputs are still unknown in the preview skips it) and again at create.

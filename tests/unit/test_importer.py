@@ -23,9 +23,8 @@ from asc_client_support import make_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-import pulumi
-import pulumi_appstoreconnect
 from pulumi_appstoreconnect.client import AppStoreConnectClient
+from tests.generated import run_program
 from pulumi_appstoreconnect.importer import (
     KINDS,
     Account,
@@ -111,22 +110,15 @@ class Declared:
 
 
 def run(program: str, monkeypatch: pytest.MonkeyPatch) -> Declared:
-    """Execute a generated program with recording stand-ins for the resource classes; a
-    resource's ``.id`` is ``"<id of NAME>"``."""
+    """Execute a generated program, recording each resource; its ``.id`` is ``"<id of NAME>"``."""
     declared = Declared()
 
-    def stand_in(token: str) -> type:
-        def __init__(self: Any, resource_name: str, opts: Any = None, **props: Any) -> None:
-            assert resource_name not in declared.resources, f"two resources named {resource_name}"
-            declared.resources[resource_name] = (token, props, opts)
-            self.id = f"<id of {resource_name}>"
+    def declare(token: str, resource_name: str, opts: Any, props: dict[str, Any]) -> str:
+        assert resource_name not in declared.resources, f"two resources named {resource_name}"
+        declared.resources[resource_name] = (token, props, opts)
+        return f"<id of {resource_name}>"
 
-        # A pulumi.Resource for ResourceOptions(depends_on=...), never registered.
-        return type(token, (pulumi.Resource,), {"__init__": __init__})
-
-    for token in ("BundleId", "BundleIdCapability", "Device", "Certificate", "Profile"):
-        monkeypatch.setattr(pulumi_appstoreconnect, token, stand_in(token))
-    exec(compile(program, "__main__.py", "exec"), {"__name__": "__main__"})
+    run_program(program, declare, monkeypatch)
     return declared
 
 
