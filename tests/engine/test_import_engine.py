@@ -124,3 +124,18 @@ def test_destroy_is_refused_by_protect(stack: Any, emulator: Any) -> None:
     assert "protect" in proc.stdout + proc.stderr
     assert not [r for r in requests(emulator) if r["method"] in WRITES]
     assert len(httpx.get(f"{emulator.base_url}/_emulator/objects/bundleIds", timeout=30).json()["data"]) == 4
+
+
+def test_protect_refuses_a_replacement_too_changing_nothing(stack: Any, emulator: Any) -> None:
+    """The price of protect on everything: a profile regenerated for a new device (or a renewed
+    certificate) waits until protect is lifted on it. The generated comments say so."""
+    program = stack.program / "__main__.py"
+    source = program.read_text()
+    assert "It refuses replacements too" in source.replace("\n# ", " ")
+    program.write_text(source.replace(
+        "        device_test_ipad.id,\n    ],", "        device_test_ipad.id,\n        device_living_room_apple_tv.id,\n    ],"))
+    clear_requests(emulator)
+    proc = stack.run("up", "--yes", check=False)
+    assert proc.returncode != 0
+    assert "unable to replace resource" in proc.stdout + proc.stderr and "marked for protection" in proc.stdout + proc.stderr
+    assert not [r for r in requests(emulator) if r["method"] in WRITES]

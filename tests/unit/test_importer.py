@@ -247,7 +247,7 @@ def test_the_program_is_one_readable_statement_per_resource() -> None:
 
 def test_a_certificate_renews_on_the_first_up_in_its_window_as_the_comment_says(monkeypatch: pytest.MonkeyPatch) -> None:
     text = source()
-    assert "expires on 2026-12-18; the first up on or after 2026-11-18 replaces it" in flat(text)
+    assert "expires on 2026-12-18; the first up on or after 2026-11-18 renews it (renew_before_days), once protect allows it" in flat(text)
     assert run(text, monkeypatch)["cert_ios_development_ada"]["renew_before_days"] == 30
 
 

@@ -216,16 +216,16 @@ class _Renderer:
             days = 0
             plan.notes.append(
                 f"{ACTION}: {what} expires on {_day(c.expiration_date)}, within {DEFAULT_RENEW_BEFORE_DAYS} "
-                f"days: renew_before_days=0 keeps the first up from renewing it, and the first up after it "
-                f"has expired replaces it (a new certificate and key made by the provider; the profiles "
-                f"using it are regenerated, then this one is revoked). Renew it yourself before then, or "
-                f"set renew_before_days={DEFAULT_RENEW_BEFORE_DAYS} to let the next up do it."
+                f"days: renew_before_days=0 keeps the first up from renewing it; once it has expired, up "
+                f"renews it (a new certificate and key made by the provider; the profiles using it are "
+                f"regenerated, then this one is revoked), once protect allows it. Renew it yourself before "
+                f"then, or set renew_before_days={DEFAULT_RENEW_BEFORE_DAYS} and protect=False to let the next up do it."
             )
         else:
             renews = parse_timestamp(c.expiration_date) - timedelta(days=days)
             plan.notes.append(
                 f"{what} expires on {_day(c.expiration_date)}; the first up on or after "
-                f"{renews.date().isoformat()} replaces it (renew_before_days)."
+                f"{renews.date().isoformat()} renews it (renew_before_days), once protect allows it."
             )
         plan.inputs["renew_before_days"] = days
         return plan
@@ -406,8 +406,11 @@ class _Renderer:
             lines += ["", "import pulumi", "", f"from pulumi_appstoreconnect import {', '.join(used)}", ""]
             lines += _comment(
                 "protect=True: `pulumi destroy`, or deleting a resource from this file, fails instead of "
-                "deleting, revoking or disabling the object in App Store Connect. To let the stack remove "
-                "one, set protect=False and run `pulumi up` first."
+                "deleting, revoking or disabling the object in App Store Connect. It refuses replacements "
+                "too: when a profile must be regenerated (a device added to it, a certificate renewed) or a "
+                "certificate renewed, `pulumi preview` fails naming the resource and `up` changes nothing. "
+                f"{ACTION}: set protect=False on what the stack should renew and regenerate (profiles, "
+                "certificates) once you trust the program, and run `pulumi up`."
             )
             lines += ["PROTECTED = pulumi.ResourceOptions(protect=True)"]
         section = None
@@ -431,14 +434,15 @@ _SECTIONS: dict[str, tuple[str, list[str]]] = {
         "Adopted by id: Apple has no other key for them. The state holds no private key for an adopted "
         "certificate (Apple never had it): keep signing with the key from the machine that made its CSR "
         "(export a .p12 from its keychain). When a certificate comes within renew_before_days of its "
-        "expiry, up replaces it: a new certificate with a key the provider makes (outputs private_key_pem, "
-        "p12, p12_password), the profiles using it regenerated, then the old one revoked.",
+        "expiry, up renews it: a new certificate with a key the provider makes (outputs private_key_pem, "
+        "p12, p12_password), the profiles using it regenerated, then the old one revoked; protect=True "
+        "refuses that until you lift it.",
     ]),
     "profiles": ("Provisioning profiles", [
         "Apple cannot edit a profile: any change to one below (a device added to its list, a renewed "
-        "certificate) deletes it and creates it again with the same name and a new UUID. depends_on "
-        "lists its App ID's capabilities: an up that changes one of them (which invalidates the "
-        "profile at Apple) regenerates the profile too.",
+        "certificate) deletes it and creates it again with the same name and a new UUID, which "
+        "protect=True refuses until you lift it. depends_on lists its App ID's capabilities: an up "
+        "that changes one of them (which invalidates the profile at Apple) regenerates the profile too.",
     ]),
 }
 _SECTIONS["bundleIdCapabilities"] = _SECTIONS["bundleIds"]
