@@ -264,7 +264,7 @@ def test_an_expired_certificate_is_left_commented_out_and_its_profile_uses_its_i
     declared = run(text, monkeypatch)
     assert "cert_ios_development_ada" not in declared.resources
     assert "NOT DECLARED: Apple Development: Ada (serial AAA111): expired on 2026-05-31" in flat(text)
-    assert "# cert_ios_development_ada = Certificate(" in text
+    assert "    opts=pulumi.ResourceOptions(protect=False),\n)" in uncommented(text, "cert_ios_development_ada")
     assert declared["profile_app_development"]["certificates"] == ["C1"]
     assert '"C1",  # Apple Development: Ada (serial AAA111): not declared above' in text
 
@@ -284,6 +284,7 @@ def test_an_unusable_profile_is_left_commented_out_with_what_declaring_it_would_
     statement = uncommented(text, "profile_app_development")
     compile(statement, "__main__.py", "exec")  # uncommenting gives a working statement
     assert "bundle_id=bundle_com_example_app.id," in statement
+    assert "protect=False," in statement  # its regeneration is what uncommenting it asks for
 
 
 def test_a_profile_xcode_manages_is_left_to_xcode(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -87,6 +87,8 @@ class _Plan:
     inputs: dict[str, Any]
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    # False where uncommenting means letting the next up replace it (protect would refuse that).
+    protect: bool = True
 
     @property
     def declared(self) -> bool:
@@ -207,10 +209,12 @@ class _Renderer:
         if c.expiration_date is None:
             plan.notes.append(f"{what}; Apple reports no expiration date.")
         elif parse_timestamp(c.expiration_date) <= self.now:
+            plan.protect = False
             plan.reason = (
                 f"expired on {_day(c.expiration_date)}: nothing can be signed with it. Declared, the "
                 "first up would take it over and the next would replace it with a new certificate (a POST, "
-                "then the revocation of this one). Uncomment it to have the stack make its successor."
+                "then the revocation of this one). Uncomment it to have the stack make its successor (it is written "
+                "with protect=False: protect would refuse the replacement)."
             )
         elif in_renewal_window(c.expiration_date, days, self.now):
             days = 0
@@ -244,15 +248,17 @@ class _Renderer:
         consequence = (
             "Declared, the first up would take it over and the next would delete it and create a "
             "valid one with the same name (a DELETE and a POST): uncomment it to have the stack "
-            "regenerate it (check that its certificates and devices are ones you keep), or delete it "
-            "in App Store Connect."
+            "regenerate it (it is written with protect=False: protect would refuse the replacement; check "
+            "that its certificates and devices are ones you keep), or delete it in App Store Connect."
         )
         if p.profile_state == "INVALID":
+            plan.protect = False
             plan.reason = (
                 "Apple marked this profile INVALID (a certificate in it was revoked or has expired, or a "
                 f"capability of its App ID changed after it was made): nothing can be signed with it. {consequence}"
             )
         elif p.expiration_date and parse_timestamp(p.expiration_date) <= self.now:
+            plan.protect = False
             plan.reason = f"this profile expired on {_day(p.expiration_date)}. {consequence}"
         elif p.xcode_managed:
             plan.reason = (
@@ -311,7 +317,7 @@ class _Renderer:
             ("identifier", py_literal(b.identifier), None),
             ("platform", py_literal(b.platform), None),
             ("name", py_literal(b.name), None),
-            *self._adopted(True),
+            *self._adopted(plan, True),
         ]
 
     def _args_bundleIdCapabilities(self, plan: _Plan) -> list[tuple[str, str, str | None]]:
@@ -323,7 +329,7 @@ class _Renderer:
         ]
         if c.settings is not None:
             args.append(("settings", py_literal(c.settings), None))
-        return [*args, *self._adopted(True)]
+        return [*args, *self._adopted(plan, True)]
 
     def _args_devices(self, plan: _Plan) -> list[tuple[str, str, str | None]]:
         d: DeviceRecord = plan.record
@@ -334,14 +340,14 @@ class _Renderer:
         ]
         if d.status != "ENABLED":
             args.append(("status", py_literal(d.status), None))
-        return [*args, *self._adopted(True)]
+        return [*args, *self._adopted(plan, True)]
 
     def _args_certificates(self, plan: _Plan) -> list[tuple[str, str, str | None]]:
         c: CertificateRecord = plan.record
         return [
             ("certificate_type", py_literal(c.certificate_type), None),
             ("renew_before_days", py_literal(plan.inputs["renew_before_days"]), None),
-            *self._adopted(c.id),
+            *self._adopted(plan, c.id),
         ]
 
     def _args_profiles(self, plan: _Plan) -> list[tuple[str, str, str | None]]:
@@ -360,9 +366,9 @@ class _Renderer:
             if q.kind == "bundleIdCapabilities" and q.declared and q.record.bundle_id == p.bundle_id
         )
         if not capabilities:
-            return [*args, *self._adopted(True)]
+            return [*args, *self._adopted(plan, True)]
         depends_on = _list([_Ref(var) for var in capabilities], "        ")
-        opts = f"pulumi.ResourceOptions(\n        protect=True,\n        depends_on={depends_on},\n    )"
+        opts = f"pulumi.ResourceOptions(\n        protect={plan.protect},\n        depends_on={depends_on},\n    )"
         return [*args, ("adopt", "True", None), ("opts", opts, None)]
 
     def _refs(self, kind: str, ids: Iterable[str]) -> list[_Ref]:
@@ -370,8 +376,9 @@ class _Renderer:
         return sorted(refs, key=lambda r: (r.source.startswith('"'), r.source))
 
     @staticmethod
-    def _adopted(adopt: bool | str) -> list[tuple[str, str, str | None]]:
-        return [("adopt", py_literal(adopt), None), ("opts", "PROTECTED", None)]
+    def _adopted(plan: _Plan, adopt: bool | str) -> list[tuple[str, str, str | None]]:
+        opts = "PROTECTED" if plan.protect else "pulumi.ResourceOptions(protect=False)"
+        return [("adopt", py_literal(adopt), None), ("opts", opts, None)]
 
     # -- the module ------------------------------------------------------------------------------
 
