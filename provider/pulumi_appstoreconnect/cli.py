@@ -1,9 +1,10 @@
-"""``pulumi-appstoreconnect emulator | keygen | doctor | preview-summary | drift-summary``."""
+"""``pulumi-appstoreconnect emulator | keygen | doctor | import | preview-summary | drift-summary``."""
 
 from __future__ import annotations
 
 import argparse
 import email.utils
+import importlib.metadata
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import string
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TextIO
 
@@ -20,14 +22,17 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .client import AppStoreConnectClient, ConnectionFailed, RetryPolicy
+from .client import AppStoreConnectClient, AppStoreConnectError, ConnectionFailed, RetryPolicy
 from .client.auth import AUDIENCE, MAX_TOKEN_LIFETIME
-from .client.errors import AppStoreConnectError, error_from_response
+from .client.errors import error_from_response
+from .importer import KINDS, ProjectExists, read_account, render_program, render_project, write_project
+from .importer.project import PROGRAM
+from .importer.rendering import count_words
 from .preview_summary import summary_command
 from .roles import AGREEMENTS_EXPLANATION, Probe, explain, is_agreements, is_role_refusal, probe_access
 from .settings import KEY_FILE_NAME, ConfigurationError, Settings, resolve_settings
 
-__all__ = ["doctor", "keygen", "main"]
+__all__ = ["doctor", "import_account", "keygen", "main"]
 
 APPLE_KEY_ID = re.compile(r"^[A-Z0-9]{10}$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -41,8 +46,9 @@ SUMMARIES = {
     "what drifted; exit 0 no drift, 1 drift, 2 the preview failed",
 }
 
-# doctor's options, named like the stack config keys they override
-DOCTOR_OPTIONS = {
+# The credential options of the commands that call App Store Connect (doctor, import), named like
+# the stack config keys they stand in for: a command line has no stack config.
+CREDENTIAL_OPTIONS = {
     "keyId": "key id",
     "issuerId": "issuer id (omit for an individual key)",
     "privateKeyPath": "path to the AuthKey_<KEYID>.p8 file",
@@ -297,6 +303,86 @@ def doctor(
     return 0 if not report.failures else 1
 
 
+# -- import ----------------------------------------------------------------------------
+
+
+def _print_progress(err: TextIO) -> Callable[[str, int, "int | None"], None]:
+    def report(what: str, done: int, total: int | None) -> None:
+        if total is None:
+            print(f"reading {what}… {done}", file=err, flush=True)
+        elif done == total or done % 25 == 0:  # capabilities: one listing per bundle ID
+            print(f"reading {what}… {done}/{total} bundle IDs", file=err, flush=True)
+
+    return report
+
+
+def _package_version() -> str | None:
+    try:
+        return importlib.metadata.version("pulumi-appstoreconnect")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _project_name(output: Path) -> str:
+    """A Pulumi project name (letters, digits, ``-_.``) from the output directory's name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", output.resolve().name).strip("-.") or "appstoreconnect"
+
+
+def import_account(
+    output: Path,
+    *,
+    kinds: Sequence[str] = KINDS,
+    force: bool = False,
+    project_name: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    clock: Callable[[], float] = time.time,
+) -> int:
+    """Read the account and write a Pulumi project declaring it into ``output``; 0 on success.
+    Progress goes to ``err``, the summary to ``out``."""
+    out, err = out or sys.stdout, err or sys.stderr
+    program_file = output / PROGRAM
+    if not force and program_file.exists() and program_file.read_text(encoding="utf-8").strip():
+        print(f"error: {program_file} already holds a program (use --force to replace it)", file=err)
+        return 1  # before spending any request
+    try:
+        settings = resolve_settings(config, env, config_label="command line --{key}")
+    except ConfigurationError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=err)
+        print("import reads the environment and its options (--key-id, --issuer-id, --private-key-path, "
+              "--base-url), not the stack config.", file=err)
+        return 1
+    with AppStoreConnectClient(settings, transport=transport, clock=clock) as client:
+        try:
+            account = read_account(client, kinds, progress=_print_progress(err))
+        except AppStoreConnectError as exc:
+            print(f"error: {exc}", file=err)
+            print("Nothing was written. `pulumi-appstoreconnect doctor` checks the credentials.", file=err)
+            return 1
+    program = render_program(account, now=datetime.fromtimestamp(clock(), timezone.utc))
+    version = _package_version()
+    files = render_project(program, project_name=project_name or _project_name(output), version=version or "")
+    if version is None:
+        files["requirements.txt"] = "pulumi-appstoreconnect\n"
+    try:
+        report = write_project(output, files, force=force)
+    except ProjectExists as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+    for line in report:
+        print(line, file=err)
+    declared, left_out = count_words(program.declared), count_words(program.not_declared)
+    print(f"declared {declared or 'nothing'}" + (f"; left commented out: {left_out}" if left_out else ""), file=out)
+    print(f"read with {account.requests} requests (all GET)", file=out)
+    print(f"next: review {program_file} (ACTION and NOT DECLARED comments), then pulumi stack init, "
+          "credentials, pulumi preview, pulumi up (docs/importing.md)", file=out)
+    return 0
+
+
 # -- entry point -----------------------------------------------------------------------
 
 
@@ -318,14 +404,50 @@ def _parser() -> argparse.ArgumentParser:
         description="Check the App Store Connect credentials from the environment (ASC_*, fastlane's or "
         "codemagic's variables) or these options; stack config is not read here.",
     )
-    for key, text in DOCTOR_OPTIONS.items():
-        flag = "--" + re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), key)
-        doctor_parser.add_argument(flag, f"--{key}", dest=key, help=text)
+    _add_credential_options(doctor_parser)
+
+    import_parser = commands.add_parser(
+        "import",
+        help="write a Pulumi program that takes over what the account has",
+        description="Read the account (bundle IDs, capabilities, devices, certificates, profiles) and write "
+        "a Pulumi Python project declaring each object with adopt and protect=True. Credentials come from "
+        "the environment (ASC_*, fastlane's or codemagic's variables) or these options, as for doctor. "
+        "See docs/importing.md.",
+    )
+    import_parser.add_argument("--output", "-o", required=True, type=Path, metavar="DIR", help="project directory to write")
+    import_parser.add_argument(
+        "--types",
+        type=_kinds,
+        default=KINDS,
+        metavar="KINDS",
+        help=f"comma-separated kinds to import (default: all): {','.join(KINDS)}",
+    )
+    import_parser.add_argument("--force", action="store_true", help=f"replace an existing {PROGRAM} and the project's other files")
+    import_parser.add_argument("--project-name", help="Pulumi project name (default: the output directory's name)")
+    _add_credential_options(import_parser)
 
     for name, text in SUMMARIES.items():
         summary = commands.add_parser(name, help=text, description=text)
         summary.add_argument("file", nargs="?", help="the output of `pulumi preview --json` (default: stdin)")
     return parser
+
+
+def _add_credential_options(parser: argparse.ArgumentParser) -> None:
+    for key, text in CREDENTIAL_OPTIONS.items():
+        flag = "--" + re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), key)
+        parser.add_argument(flag, f"--{key}", dest=key, help=text)
+
+
+def _credential_config(args: argparse.Namespace) -> dict[str, str]:
+    return {key: getattr(args, key) for key in CREDENTIAL_OPTIONS if getattr(args, key)}
+
+
+def _kinds(value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [kind for kind in chosen if kind not in KINDS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"{', '.join(unknown) or 'nothing'}: choose from {','.join(KINDS)}")
+    return chosen
 
 
 def _run_emulator(argv: list[str]) -> int:
@@ -353,8 +475,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:  # a missing file: pulumi did not get as far as writing it
             text = Path(args.file).read_text() if Path(args.file).exists() else ""
         return summary_command(text, sys.stdout, drift=args.command == "drift-summary")
-    config = {key: getattr(args, key) for key in DOCTOR_OPTIONS if getattr(args, key)}
-    return doctor(config)
+    if args.command == "import":
+        return import_account(
+            args.output, kinds=args.types, force=args.force, project_name=args.project_name, config=_credential_config(args)
+        )
+    return doctor(_credential_config(args))
 
 
 if __name__ == "__main__":

@@ -506,7 +506,7 @@ class SpecProvider(dyn.ResourceProvider):
     def _mismatches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Create-only properties where ``candidate`` differs from the inputs: (Apple's, ours).
         Relationships count where Apple sent their linkage."""
-        remote = self._outputs(candidate, {}, from_remote=True, bookkeeping=False)
+        remote = self.as_declared(candidate)
         attributes = candidate.get("attributes") or {}
         relationships = candidate.get("relationships") or {}
         mismatches: dict[str, tuple[Any, Any]] = {}
@@ -522,13 +522,19 @@ class SpecProvider(dyn.ResourceProvider):
                 mismatches[f.name] = (remote.get(f.name), inputs[f.name])
         return mismatches
 
+    def as_declared(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """An existing object's properties in the shape a program declares them and a read
+        stores them (Apple's capability settings carry names and descriptions a program never
+        writes). Needs no settings: the importer calls it too."""
+        return self._outputs(data, {}, from_remote=True, bookkeeping=False)
+
     def _converge(self, data: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH the updatable attributes where an existing object differs from the inputs."""
-        attributes = data.get("attributes") or {}
+        remote = self.as_declared(data)
         changed = {
             f.wire: inputs[f.name]
             for f in self.spec.attributes
-            if f.sent_on_update and inputs.get(f.name) is not None and not f.same(attributes.get(f.wire), inputs[f.name])
+            if f.sent_on_update and inputs.get(f.name) is not None and not f.same(remote.get(f.name), inputs[f.name])
         }
         return self.client.update(self.spec.rest_type, data["id"], changed) if changed else data
 
@@ -776,6 +782,22 @@ def _validate_field(f: FieldSpec, value: Any) -> tuple[str | None, Any]:
         if reason:
             return f"{f.name} {reason}", None
     return None, normalized
+
+
+def validate_inputs(spec: ResourceSpec, inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(property, reason)`` for what ``check`` refuses in fully known inputs before it reads
+    the account: each input's type, enum and checks, then the spec's cross-field rules. The
+    importer vets what it declares with it."""
+    failures: list[tuple[str, str]] = []
+    checked: dict[str, Any] = {}
+    for f in spec.fields:
+        if f.is_input:
+            reason, checked[f.name] = _validate_field(f, inputs.get(f.name))
+            if reason:
+                failures.append((f.name, reason))
+    if not failures and spec.hooks.validate is not None:
+        failures += spec.hooks.validate(spec.inputs.model_validate(checked))
+    return failures
 
 
 def _attribute_inputs(spec: ResourceSpec, wire_attributes: Mapping[str, Any]) -> dict[str, Any]:

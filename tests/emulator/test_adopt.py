@@ -247,3 +247,20 @@ def test_adopt_only_type_that_does_not_exist_fails_at_preview(adopt_only: SpecPr
     with pytest.raises(ProviderError, match="cannot create one"):
         adopt_only.create({"identifier": "com.team.missing"})
     assert writes(admin) == []
+
+
+def test_adopt_capability_whose_settings_apple_describes_sends_no_patch(provider: Provider, admin: httpx.Client) -> None:
+    """Apple answers settings with names, descriptions and flags a program never writes
+    (``CapabilitySetting``/``CapabilityOption`` in its spec): settings equal to the program's
+    once read back are not a difference, so adopting sends nothing."""
+    bundle = made_by_hand(admin, "bundleIds", {"identifier": "com.team.app", "platform": "IOS", "name": "App"})
+    made_by_hand(admin, "bundleIdCapabilities", {"capabilityType": "ICLOUD", "settings": [{
+        "key": "ICLOUD_VERSION", "name": "iCloud", "description": "iCloud version", "enabledByDefault": True,
+        "visible": True, "options": [{"key": "XCODE_6", "name": "Xcode 6", "enabled": True, "supportsWildcard": False}],
+    }]}, {"bundleId": bundle["id"]})
+    capabilities = provider("bundleIdCapabilities")
+    settings = [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6", "enabled": True}]}]
+    created = capabilities.create(checked(capabilities, {
+        "bundle_id": bundle["id"], "capability_type": "ICLOUD", "settings": settings, "adopt": True}))
+    assert created.id == f"{bundle['id']}_ICLOUD"
+    assert writes(admin) == []

@@ -8,7 +8,7 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from pulumi_appstoreconnect.reconciler import SpecProvider
+from pulumi_appstoreconnect.reconciler import SpecProvider, validate_inputs
 from pulumi_appstoreconnect.resources import SPECS
 from pulumi_appstoreconnect.spec import CREATE_ONLY, UPDATABLE
 
@@ -142,3 +142,14 @@ def test_a_provider_pickled_before_tokens_still_finds_its_spec() -> None:
     legacy = SpecProvider.__new__(SpecProvider)
     legacy.__dict__["rest_type"] = "devices"
     assert legacy.spec is SPECS["Device"]
+
+
+def test_validate_inputs_refuses_what_check_refuses_without_a_provider() -> None:
+    """The importer vets what it declares with it: the same reasons as check, offline."""
+    bad = {**GOOD, "platform": "SERVICES", "identifier": "com.example.*.app"}
+    check = {f.property: f.reason for f in provider().check({}, {"__provider": "x", **bad}).failures}
+    assert dict(validate_inputs(SPECS["BundleId"], bad)) == check and set(check) == {"platform", "identifier"}
+    assert validate_inputs(SPECS["BundleId"], GOOD) == []
+    # Cross-field rules too: an App Store profile takes no devices.
+    profile = {"name": "Store", "profile_type": "IOS_APP_STORE", "bundle_id": "B1", "certificates": ["C1"], "devices": ["D1"]}
+    assert [name for name, _ in validate_inputs(SPECS["Profile"], profile)] == ["devices"]

@@ -60,8 +60,11 @@ class Stack:
 
 def copy_program(source: Path, workdir: Path, *, venv: Path | None = ROOT / ".venv") -> Path:
     """Copy a program of this checkout to the same relative path under ``workdir`` and link
-    ``workdir/.venv`` to ``venv`` (None: no link), so that paths in its Pulumi.yaml resolve."""
-    program = workdir / source.resolve().relative_to(ROOT)
+    ``workdir/.venv`` to ``venv`` (None: no link), so that paths in its Pulumi.yaml resolve.
+    A program from elsewhere (one ``pulumi-appstoreconnect import`` wrote) goes to
+    ``workdir/<its directory name>``."""
+    resolved = source.resolve()
+    program = workdir / (resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else resolved.name)
     shutil.copytree(source, program)
     link = workdir / ".venv"
     if venv is not None and not os.path.lexists(link):
