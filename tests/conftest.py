@@ -32,6 +32,7 @@ def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{FINAL}: runs after every other test (validates what they recorded)")
+    config.addinivalue_line("markers", "synthetic_surface: serves a made-up spec, not Apple's; not contract-recorded")
     RECORDER.install()
 
 
@@ -48,10 +49,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[Any]:
     RECORDER.current_test = item.nodeid
+    RECORDER.paused = item.get_closest_marker("synthetic_surface") is not None
     try:
         return (yield)
     finally:
         RECORDER.current_test = ""
+        RECORDER.paused = False
 
 
 @pytest.fixture(autouse=True)

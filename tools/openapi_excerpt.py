@@ -1,9 +1,10 @@
-"""Cut the part of Apple's App Store Connect OpenAPI spec this project uses into ``schema/``.
+"""Cut the part of Apple's App Store Connect OpenAPI spec this project uses into the package.
 
-    python tools/openapi_excerpt.py PATH/TO/openapi.json [-o schema/appstoreconnect-openapi-4.4.1-excerpt.json]
+    python tools/openapi_excerpt.py PATH/TO/openapi.json [-o provider/pulumi_appstoreconnect/emulator/openapi/appstoreconnect-openapi-4.4.1-excerpt.json]
 
-Dev-time only: the contract tests (``tests/contract``) read the committed excerpt, never the
-full spec (3.4 MB). The excerpt keeps, verbatim and in Apple's order, every operation on the
+The emulator serves its request surface from the committed excerpt (it ships as package data),
+and the contract tests (``tests/contract``) validate exchanges against it; nothing reads the full
+spec (3.4 MB). The excerpt keeps, verbatim and in Apple's order, every operation on the
 paths of the JSON:API types the emulator serves (``bundleIds``, ``bundleIdCapabilities``,
 ``devices``, ``certificates``, ``profiles``: collections, instances, related and linkage
 endpoints) — a superset of what the provider sends — plus every component they reference,
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUTPUT = ROOT / "schema" / "appstoreconnect-openapi-4.4.1-excerpt.json"
+DEFAULT_OUTPUT = ROOT / "provider" / "pulumi_appstoreconnect" / "emulator" / "openapi" / "appstoreconnect-openapi-4.4.1-excerpt.json"
 EXPECTED_VERSION = "4.4.1"
 # The JSON:API types the emulator serves: every path under /v1/<type> is kept.
 TYPES = ("bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles")

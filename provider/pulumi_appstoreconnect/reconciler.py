@@ -39,6 +39,8 @@ LOG_LEVEL_ENV = "PULUMI_APPSTORECONNECT_LOG_LEVEL"
 
 # POSTs per create when each ambiguous failure is followed by a look-up that finds nothing.
 POST_ATTEMPTS = 3
+# Seconds to wait, one after the other, for a listing to show an object a 409 says exists.
+LISTING_LAG_WAITS = (1.0, 2.0, 4.0, 8.0)
 
 log = logging.getLogger(__name__)
 _logging_configured = threading.Event()
@@ -393,7 +395,7 @@ class SpecProvider(dyn.ResourceProvider):
                 # look-up missed (listing lag, a failed GET); a type that converges on conflict
                 # (a capability Apple enabled by default) is simply there already.
                 if ambiguous or spec.converge_on_conflict:
-                    taken = self._take_over(lookup, excluded, f"409 after {'an ambiguous POST' if ambiguous else 'POST'}")
+                    taken = self._take_over(lookup, excluded, f"409 after {'an ambiguous POST' if ambiguous else 'POST'}", patient=True)
                     if taken is not None:
                         return taken
                 explained = spec.hooks.on_conflict(self, exc, inputs) if spec.hooks.on_conflict else None
@@ -493,15 +495,27 @@ class SpecProvider(dyn.ResourceProvider):
             f"{self.spec.natural_key.name if self.spec.natural_key else 'name'})."
         )
 
-    def _take_over(self, inputs: Mapping[str, Any], excluded: set[str], why: str) -> dict[str, Any] | None:
+    def _take_over(
+        self, inputs: Mapping[str, Any], excluded: set[str], why: str, *, patient: bool = False
+    ) -> dict[str, Any] | None:
         """The existing object a create with these inputs made (or would make), brought to the
-        inputs' updatable values; None when there is none that matches the program."""
-        for candidate in self._candidates(inputs):
-            if candidate["id"] in excluded or self._mismatches(candidate, inputs):
-                continue
-            log.info("%s: %s; taking over %s", self.spec.rest_type, why, candidate["id"])
-            return self._converge(candidate, inputs)
-        return None
+        inputs' updatable values; None when there is none that matches the program.
+
+        ``patient``: Apple has just said the object exists (a 409), so a listing that does not
+        show it yet is waited out (Apple's listings trail its writes by a moment), within
+        :data:`LISTING_LAG_WAITS`."""
+        waits = iter(LISTING_LAG_WAITS if patient else ())
+        while True:
+            candidates = self._candidates(inputs)
+            for candidate in candidates:
+                if candidate["id"] in excluded or self._mismatches(candidate, inputs):
+                    continue
+                log.info("%s: %s; taking over %s", self.spec.rest_type, why, candidate["id"])
+                return self._converge(candidate, inputs)
+            wait = next(waits, None)
+            if candidates or wait is None:
+                return None
+            self.client.pause(wait, "listing lag")
 
     def _mismatches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Create-only properties where ``candidate`` differs from the inputs: (Apple's, ours).

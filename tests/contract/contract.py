@@ -1,6 +1,7 @@
 """Apple's OpenAPI 4.4.1 contract, checked on recorded exchanges with ``openapi-core``.
 
-Reads only the committed excerpt (``schema/appstoreconnect-openapi-4.4.1-excerpt.json``, cut
+Reads only the committed excerpt (``emulator/openapi/appstoreconnect-openapi-4.4.1-excerpt.json``
+in the package, which the emulator serves its surface from), cut
 from Apple's spec by ``tools/openapi_excerpt.py``). For each ``/v1`` exchange:
 
 - the operation (method + path template) must exist in Apple's spec. Requests the provider
@@ -39,7 +40,7 @@ from openapi_schema_validator import OAS30Validator
 from rfc3339_validator import validate_rfc3339
 
 ROOT = Path(__file__).resolve().parents[2]
-EXCERPT = ROOT / "schema" / "appstoreconnect-openapi-4.4.1-excerpt.json"
+EXCERPT = ROOT / "provider" / "pulumi_appstoreconnect" / "emulator" / "openapi" / "appstoreconnect-openapi-4.4.1-excerpt.json"
 # sha256 of Apple's openapi.json 4.4.1 the excerpt was cut from (shared/asc-api/SOURCE.md).
 SPEC_SHA256 = "d8168be3242bfd73d432d34c5b385236146dffe3accfe58f8c19e5ef1567265e"
 SERVER = "https://api.appstoreconnect.apple.com"

@@ -65,6 +65,9 @@ class Recorder:
         self._seeded: dict[str, set[str]] = {}
         self._original: Callable[..., Any] | None = None
         self.checked = 0  # exchanges[:checked] have been validated
+        # A test that serves a made-up surface (not Apple's) is not recorded: Apple's contract
+        # says nothing about it (tests marked ``synthetic_surface``).
+        self.paused = False
 
     # -- installation ---------------------------------------------------------------------
 
@@ -96,7 +99,7 @@ class Recorder:
         path = str(environ.get("PATH_INFO", "") or "/")
         is_api = path == "/v1" or path.startswith("/v1/")
         is_admin_write = path.startswith("/_emulator/objects") and environ.get("REQUEST_METHOD") in ("POST", "PATCH")
-        if not (is_api or is_admin_write):
+        if self.paused or not (is_api or is_admin_write):
             return original(app, environ, start_response)
         test = self.current_test
         provider = is_api and (test.startswith(_PROVIDER_SUITES) or _sent_by_provider())

@@ -36,3 +36,18 @@ def error(response: httpx.Response) -> dict[str, Any]:
         assert isinstance(item["status"], str) and item["status"] == str(response.status_code)
         assert {"id", "status", "code", "title", "detail"} <= set(item)
     return body["errors"][0]
+
+
+class FakeTime:
+    """A clock that only moves when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

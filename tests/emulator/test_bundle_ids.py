@@ -224,13 +224,23 @@ def test_bad_enum_lists_the_allowed_values(api: httpx.Client) -> None:
     assert item["detail"] == "'ANDROID' is not a valid value for the attribute 'platform'. Expected one of: 'IOS', 'MAC_OS', 'UNIVERSAL'"
 
 
-def test_null_name_on_patch_is_rejected(api: httpx.Client, create_bundle_id: CreateBundleId) -> None:
-    created = create_bundle_id("com.example.app")
+def test_null_name_on_patch_is_refused_by_apples_rule_not_by_the_schema(api: httpx.Client, create_bundle_id: CreateBundleId) -> None:
+    # Apple's BundleIdUpdateRequest marks name nullable, so the schema lets a null through; the
+    # rule that an App ID has a name refuses it (issue 10, §2: the surface is Apple's spec).
+    created = create_bundle_id("com.example.app", name="Kept")
     response = api.patch(
         f"/v1/bundleIds/{created['id']}", json={"data": {"type": "bundleIds", "id": created["id"], "attributes": {"name": None}}}
     )
     assert response.status_code == 409
-    assert error(response)["code"] == "ENTITY_ERROR.ATTRIBUTE.INVALID"
+    assert (error(response)["code"], error(response)["detail"]) == (
+        "ENTITY_ERROR.ATTRIBUTE.INVALID", "An invalid value 'None' was provided for the parameter 'name'.")
+
+
+def test_null_name_on_create_is_rejected(api: httpx.Client) -> None:
+    # BundleIdCreateRequest's name is required and not nullable.
+    response = api.post("/v1/bundleIds", json={"data": {"type": "bundleIds", "attributes": {**VALID, "name": None}}})
+    assert response.status_code == 409
+    assert error(response)["code"] == "ENTITY_ERROR.ATTRIBUTE.REQUIRED"
 
 
 @pytest.mark.parametrize(

@@ -55,8 +55,11 @@ def test_the_id_is_the_bundle_id_and_the_type(api: httpx.Client, bundle: dict[st
     response = enable(api, bundle["id"], "ICLOUD", ICLOUD_SETTINGS)
     data = created(response)
     assert data["id"] == f"{bundle['id']}_ICLOUD"
-    assert data["attributes"] == {"capabilityType": "ICLOUD", "settings": ICLOUD_SETTINGS}  # no hidden flag
-    assert data["relationships"] == {"bundleId": {"data": {"type": "bundleIds", "id": bundle["id"]}}}
+    assert set(data["attributes"]) == {"capabilityType", "settings"}  # no hidden flag
+    assert {o["key"]: o["enabled"] for o in data["attributes"]["settings"][0]["options"]} == {"XCODE_5": False, "XCODE_6": True}
+    # Apple's live shape (codemagic's recorded bundle_id_capability.json): links, no data.
+    base = f"{BASE_URL}/v1/bundleIdCapabilities/{data['id']}"
+    assert data["relationships"] == {"bundleId": {"links": {"self": f"{base}/relationships/bundleId", "related": f"{base}/bundleId"}}}
     assert response.json()["links"] == {"self": f"{BASE_URL}/v1/bundleIdCapabilities/{data['id']}"}
 
 
@@ -121,9 +124,17 @@ def test_settings_are_patched_and_listed(api: httpx.Client, bundle: dict[str, An
         json={"data": {"type": "bundleIdCapabilities", "id": capability["id"], "attributes": {"settings": settings}}},
     )
     assert patched.status_code == 200, patched.text
-    assert patched.json()["data"]["attributes"] == {"capabilityType": "DATA_PROTECTION", "settings": settings}
+    shown = patched.json()["data"]["attributes"]["settings"]
+    # Apple's answer lists every option of the setting, the ones not chosen disabled, with the
+    # members of its CapabilitySetting / CapabilityOption schemas (issue 10, §4).
+    assert [s["key"] for s in shown] == ["DATA_PROTECTION_PERMISSION_LEVEL"]
+    assert {o["key"]: o["enabled"] for o in shown[0]["options"]} == {
+        "COMPLETE_PROTECTION": True, "PROTECTED_UNLESS_OPEN": False, "PROTECTED_UNTIL_FIRST_USER_AUTH": False,
+    }
+    assert {"name", "description", "enabledByDefault", "visible"} <= set(shown[0])
+    assert all({"name", "enabledByDefault", "supportsWildcard"} <= set(o) for o in shown[0]["options"])
     listing = api.get(f"/v1/bundleIds/{bundle['id']}/bundleIdCapabilities").json()["data"]
-    assert [c["attributes"]["settings"] for c in listing] == [settings]
+    assert [c["attributes"]["settings"] for c in listing] == [shown]
 
 
 def test_settings_must_have_apples_shape(api: httpx.Client, bundle: dict[str, Any]) -> None:
@@ -132,14 +143,22 @@ def test_settings_must_have_apples_shape(api: httpx.Client, bundle: dict[str, An
     assert error(response)["source"] == {"pointer": "/data/attributes/settings"}
 
 
-def test_the_capability_type_cannot_be_patched(api: httpx.Client, bundle: dict[str, Any]) -> None:
+def test_a_patch_repeating_the_capability_type_is_accepted_but_it_cannot_change(api: httpx.Client, bundle: dict[str, Any]) -> None:
+    # Apple's BundleIdCapabilityUpdateRequest carries capabilityType (issue 10, §2).
     capability = created(enable(api, bundle["id"], "MAPS"))
-    response = api.patch(
-        f"/v1/bundleIdCapabilities/{capability['id']}",
-        json={"data": {"type": "bundleIdCapabilities", "id": capability["id"], "attributes": {"capabilityType": "WALLET"}}},
-    )
-    assert response.status_code == 409
-    assert error(response)["code"] == "ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED"
+    url = f"/v1/bundleIdCapabilities/{capability['id']}"
+
+    def patch(capability_type: str) -> httpx.Response:
+        return api.patch(url, json={"data": {"type": "bundleIdCapabilities", "id": capability["id"],
+                                             "attributes": {"capabilityType": capability_type, "settings": None}}})
+
+    repeated = patch("MAPS")
+    assert repeated.status_code == 200, repeated.text
+    assert repeated.json()["data"]["attributes"]["capabilityType"] == "MAPS"
+    changed = patch("WALLET")
+    assert changed.status_code == 409
+    assert (error(changed)["code"], error(changed)["source"]) == (
+        "ENTITY_ERROR.ATTRIBUTE.INVALID", {"pointer": "/data/attributes/capabilityType"})
 
 
 def test_delete_disables_the_capability(api: httpx.Client, bundle: dict[str, Any]) -> None:
@@ -223,7 +242,8 @@ def profile_state(api: httpx.Client, profile: dict[str, Any]) -> str:
 
 
 def _enable(api: httpx.Client, admin: httpx.Client, capability: dict[str, Any]) -> httpx.Response:
-    return enable(api, capability["relationships"]["bundleId"]["data"]["id"], "ICLOUD", ICLOUD_SETTINGS)
+    bundle_id = capability["id"].split("_", 1)[0]  # ids are <bundleIdId>_<TYPE>
+    return enable(api, bundle_id, "ICLOUD", ICLOUD_SETTINGS)
 
 
 def _change_settings(api: httpx.Client, admin: httpx.Client, capability: dict[str, Any]) -> httpx.Response:

@@ -30,22 +30,8 @@ from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.emulator.faults import KINDS, request_identity
 from pulumi_appstoreconnect.settings import Settings
 
-from .support import BASE_URL, error
+from .support import BASE_URL, FakeTime, error
 
-
-class FakeTime:
-    """A clock that only moves when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass

@@ -69,8 +69,8 @@ def test_a_profile_is_created_with_apples_computed_attributes(
 ) -> None:
     profile = development_profile
     attributes = profile["attributes"]
-    assert list(attributes) == [
-        "name", "profileType", "platform", "profileState", "profileContent", "uuid", "createdDate", "expirationDate",
+    assert list(attributes) == [  # in the order of Apple's Profile schema
+        "name", "platform", "profileType", "profileState", "profileContent", "uuid", "createdDate", "expirationDate",
     ]
     assert (attributes["name"], attributes["profileType"]) == ("Example Development", "IOS_APP_DEVELOPMENT")
     assert attributes["platform"] == "IOS"  # the bundle ID's

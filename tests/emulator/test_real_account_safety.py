@@ -381,3 +381,14 @@ def test_program_change_from_an_unset_value_replaces_after_the_engine_stored_the
     assert "csr_content" not in state["_provenance"]["declared"]
     assert certificates.diff(created.id, state, dict(props)).changes is False
     assert certificates.diff(created.id, state, {**props, "csr_content": csr}).replaces == ["csr_content"]
+
+
+def test_a_mac_shaped_udid_on_another_platform_fails_at_preview(provider: Provider, admin: httpx.Client) -> None:
+    # Found once the emulator stopped copying the provider's specs (issue 10): Apple refuses an
+    # 8-4-4-4-12 UDID (an Intel Mac's, or a simulator's) registered as an iOS device.
+    devices = provider("devices")
+    mac_udid = "3D7FADF5-D61B-5F6B-A254-0123456789AB"
+    reasons = {f.property: f.reason for f in devices.check({}, {"udid": mac_udid, "platform": "IOS", "name": "A Mac"}).failures}
+    assert "platform" in reasons and "MAC_OS" in reasons["platform"]
+    assert devices.check({}, {"udid": mac_udid, "platform": "MAC_OS", "name": "A Mac"}).failures == []
+    assert admin.get("/_emulator/requests").json()["data"] == []

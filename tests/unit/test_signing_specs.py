@@ -27,7 +27,10 @@ from pulumi_appstoreconnect.resources.certificate import (
 from pulumi_appstoreconnect.resources.profile import replace_unusable
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-EXCERPT = Path(__file__).resolve().parents[2] / "schema" / "appstoreconnect-openapi-4.4.1-excerpt.json"
+EXCERPT = (
+    Path(__file__).resolve().parents[2] / "provider" / "pulumi_appstoreconnect" / "emulator" / "openapi"
+    / "appstoreconnect-openapi-4.4.1-excerpt.json"
+)
 
 
 def reasons(rest_type: str, news: dict[str, Any]) -> dict[str, str]:
@@ -37,11 +40,15 @@ def reasons(rest_type: str, news: dict[str, Any]) -> dict[str, str]:
 # -- devices -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
-    "udid",
-    ["00008030-001A35E11A88802E", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", "A1B2C3D4-E5F6-0718-293A-4B5C6D7E8F90"],
+    ("udid", "platform"),
+    [
+        ("00008030-001A35E11A88802E", "IOS"),
+        ("a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", "IOS"),
+        ("A1B2C3D4-E5F6-0718-293A-4B5C6D7E8F90", "MAC_OS"),  # an Intel Mac's: MAC_OS only
+    ],
 )
-def test_device_udid_formats_accepted(udid: str) -> None:
-    assert reasons("devices", {"udid": udid, "platform": "IOS", "name": "Phone"}) == {}
+def test_device_udid_formats_accepted(udid: str, platform: str) -> None:
+    assert reasons("devices", {"udid": udid, "platform": platform, "name": "Phone"}) == {}
 
 
 @pytest.mark.parametrize(
@@ -81,10 +88,18 @@ def test_settings_read_back_keep_only_what_a_program_declares() -> None:
         "options": [{"key": "XCODE_6", "name": "Xcode 6", "enabled": True, "supportsWildcard": False},
                     {"key": "XCODE_5", "enabled": False}],
     }]
-    assert settings_as_declared(apple) == [
-        {"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6", "enabled": True}, {"key": "XCODE_5", "enabled": False}]}
-    ]
+    # Apple lists the options not chosen too, disabled: only the enabled ones are the program's.
+    assert settings_as_declared(apple) == [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6", "enabled": True}]}]
     assert settings_as_declared(None) is None and settings_as_declared([]) is None
+
+
+def test_settings_with_the_same_enabled_options_are_the_same() -> None:
+    from pulumi_appstoreconnect.resources.capability import same_enabled_options
+
+    program = [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6", "enabled": True}, {"key": "XCODE_5", "enabled": False}]}]
+    apple = [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_5", "enabled": False}, {"key": "XCODE_6", "enabled": True}]}]
+    assert same_enabled_options(apple, program)
+    assert not same_enabled_options(apple, [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_5"}]}])
 
 
 # -- certificates ----------------------------------------------------------------------------

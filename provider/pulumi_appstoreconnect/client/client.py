@@ -188,6 +188,12 @@ class AppStoreConnectClient:
             url=url,
         )
 
+    def pause(self, seconds: float, reason: str) -> None:
+        """Wait on the client's clock (a test's fake one too), counted in :attr:`stats`."""
+        if seconds >= _MIN_WAIT:
+            log.debug("waiting %.1f s: %s", seconds, reason)
+            self._wait(reason, seconds)
+
     def _wait(self, reason: str, seconds: float) -> float:
         self._sleep(seconds)
         self._stats.count_wait(reason, seconds)

@@ -49,7 +49,6 @@ from .store import (
 )
 
 if TYPE_CHECKING:
-    from ..spec import ResourceSpec
     from .server import EmulatorServer
 
 StartResponse = Callable[..., Any]
@@ -67,9 +66,11 @@ class TokenVerifier:
 
     Apple's rules: ES256 signed by the key, header ``kid`` = key id, ``aud`` =
     ``appstoreconnect-v1``, ``iss`` = issuer id (team keys) or ``sub: "user"`` without
-    ``iss`` (individual keys), ``iat`` and ``exp`` present, ``exp`` in the future but at
-    most 20 minutes ahead (Apple rejects longer-lived tokens). An optional ``scope`` list
-    restricts the token to exact ``"METHOD /path[?query]"`` requests.
+    ``iss`` (individual keys), ``exp`` in the future but at most 20 minutes ahead (Apple
+    rejects longer-lived tokens). ``iat`` is optional: Apple's docs list it, but the live API
+    accepts tokens without it and widely used clients omit it (the emulator is as liberal as
+    Apple); when present it must not be in the future. An optional ``scope`` list restricts the
+    token to exact ``"METHOD /path[?query]"`` requests.
     """
 
     AUDIENCE = "appstoreconnect-v1"
@@ -103,19 +104,19 @@ class TokenVerifier:
                 self._public_key,
                 algorithms=["ES256"],
                 audience=self.AUDIENCE,
-                options={"require": ["aud", "exp", "iat"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+                options={"require": ["aud", "exp"], "verify_exp": False, "verify_iat": False, "verify_nbf": False},
             )
         except jwt.PyJWTError as exc:
             return f"invalid token: {exc}"
         now = self._clock()
-        exp, iat = claims["exp"], claims["iat"]
-        if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
+        exp, iat = claims["exp"], claims.get("iat")
+        if not isinstance(exp, (int, float)) or (iat is not None and not isinstance(iat, (int, float))):
             return "exp and iat must be numeric dates"
         if exp <= now:
             return "token expired"
         if exp > now + self.MAX_LIFETIME + self.EXP_TOLERANCE:
             return "exp is more than 20 minutes in the future"
-        if iat > now + self.CLOCK_SKEW:
+        if iat is not None and iat > now + self.CLOCK_SKEW:
             return "iat is in the future"
         if "iss" in claims:
             if claims["iss"] != self._issuer_id:
@@ -203,6 +204,7 @@ class AdminApi:
     ``POST /certificates/{id}/revoke``; ``GET /ca``; ``GET|DELETE /requests``;
     ``GET|POST|DELETE /faults`` and ``GET|DELETE /faults/{id}`` (see :mod:`.faults`);
     ``GET|PATCH /access`` (the key's roles and the agreements, see :mod:`.access`);
+    ``GET|PUT /listing-lag`` (``{"seconds": 2}``: new objects stay out of listings that long);
     ``POST /reset``.
     Object bodies are ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}``
     (a JSON array of them creates several in one transaction). Attributes are stored as given
@@ -244,7 +246,16 @@ class AdminApi:
             self.emulator.rate_limiter.reset()
             self.emulator.faults.reset()
             self.emulator.access.reset()
+            self.api.listing_lag = 0.0
             return Response(200, {"ok": True})
+        if parts == ["listing-lag"] and method in ("GET", "PUT"):
+            if method == "PUT":
+                payload = self._json(body)
+                seconds = payload.get("seconds") if isinstance(payload, dict) else None
+                if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 300:
+                    raise _admin_error(400, "PARAMETER_ERROR.INVALID", "listing-lag needs {\"seconds\": 0..300}")
+                self.api.listing_lag = float(seconds)
+            return Response(200, {"seconds": self.api.listing_lag})
         if parts == ["access"] and method in ("GET", "PATCH"):
             access = self.emulator.access
             return Response(200, access.update(self._json(body)) if method == "PATCH" else access.to_json())
@@ -513,11 +524,13 @@ def _read_body(environ: Mapping[str, Any]) -> bytes:
 
 
 def _send(response: Response, start_response: StartResponse) -> list[bytes]:
-    headers = {"Content-Type": "application/json", "X-Request-ID": str(uuid.uuid4()), **response.headers}
+    headers = {"X-Request-ID": str(uuid.uuid4()), **response.headers}
     if isinstance(response.body, bytes):  # a fault's HTML page
         payload = response.body
     else:
         payload = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
+    if response.body is not None:  # a 204 (or a 202 with nothing to say) has no body, no JSON type
+        headers.setdefault("Content-Type", "application/json")
     if response.status != 204:
         headers["Content-Length"] = str(len(payload))
     start_response(f"{response.status} {_REASONS.get(response.status, 'Unknown')}", list(headers.items()))
@@ -527,6 +540,7 @@ def _send(response: Response, start_response: StartResponse) -> list[bytes]:
 _REASONS = {
     200: "OK",
     201: "Created",
+    202: "Accepted",
     204: "No Content",
     400: "Bad Request",
     401: "Unauthorized",
@@ -559,16 +573,11 @@ class Emulator:
         self,
         state_dir: Path | str,
         *,
-        specs: Mapping[str, ResourceSpec] | None = None,
         rate_limit: int = 3600,
         clock: Callable[[], float] = time.time,
         access_log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if specs is None:
-            from ..resources import SPECS_BY_TYPE  # imported here: the package's resources are heavier
-
-            specs = SPECS_BY_TYPE
         self.state_dir = Path(state_dir).resolve()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.state_dir / DB_FILENAME)
@@ -581,7 +590,7 @@ class Emulator:
         self.app = EmulatorApp(
             self.store,
             self.credentials,
-            Registry(specs),
+            Registry(),
             rate_limit=rate_limit,
             clock=clock,
             access_log=access_log,

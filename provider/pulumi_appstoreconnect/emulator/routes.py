@@ -34,9 +34,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlencode
 
-from pydantic import TypeAdapter, ValidationError
-
-from ..spec import WRITE_ONLY, FieldSpec, ResourceSpec, is_optional
 from .rules import (
     CREATE,
     DEFAULT_RULES,
@@ -53,6 +50,7 @@ from .rules import (
     rules_for,
     stored,
 )
+from .surface import Body, Link, TypeSurface, check_value, load_surfaces
 from .store import (
     ApiError,
     ErrorItem,
@@ -129,74 +127,45 @@ class Response:
 
 @dataclass
 class ResourceType:
-    """A JSON:API type as the emulator serves it, derived from its spec and rules.
+    """A JSON:API type as the emulator serves it: Apple's surface (from its OpenAPI excerpt,
+    :mod:`.surface`) plus Apple's rules for it (:mod:`.rules`).
 
-    Types without a spec (apps, profiles… until their specs exist) are "bare": they can be
-    stored through the admin API and shown as related objects, attributes as stored.
+    Types without paths of their own (apps, pass type IDs…) are "bare": they can be stored
+    through the admin API and shown as related objects, attributes as stored.
     """
 
     rest_type: str
     path: str
     rules: TypeRules
-    spec: ResourceSpec | None = None
-    attributes: tuple[str, ...] = ()  # rendered attributes, in spec order (then the rules' extras)
+    surface: TypeSurface | None = None
+    attributes: tuple[str, ...] = ()  # rendered attributes, in Apple's order (then the rules' extras)
     declared: frozenset[str] = frozenset()  # every attribute name the type knows
     hidden: frozenset[str] = frozenset()  # stored, shown by the admin API only
-    write_only: frozenset[str] = frozenset()  # accepted on POST, handed to the rules, never stored
-    create_attributes: frozenset[str] = frozenset()
-    update_attributes: frozenset[str] = frozenset()
-    required_attributes: tuple[str, ...] = ()
-    fields_by_wire: dict[str, FieldSpec] = field(default_factory=dict)
+    write_only: frozenset[str] = frozenset()  # accepted in a request, handed to the rules, never stored
+    operations: frozenset[str] = frozenset()
     relations: dict[str, Relation] = field(default_factory=dict)
-    create_relationships: frozenset[str] = frozenset()
-    update_relationships: frozenset[str] = frozenset()
-    required_relationships: tuple[str, ...] = ()
-    filters: tuple[str, ...] = ()
-    sort_fields: tuple[str, ...] = ()
-    natural_key: FieldSpec | None = None
-    _adapters: dict[str, TypeAdapter[Any]] = field(default_factory=dict)
 
     @classmethod
-    def from_spec(cls, spec: ResourceSpec, rules: TypeRules) -> ResourceType:
-        attrs = [f for f in spec.fields if f.is_attribute]
-        rels = [f for f in spec.fields if f.relationship is not None]
-        relations: dict[str, Relation] = {}
-        for f in rels:
-            assert f.relationship is not None
-            rel = f.relationship
-            relations[rel.name] = Relation(rel.name, rel.related_type, rel.to_many, stored(rel.name))
-        for relation in rules.relations:
+    def from_surface(cls, surface: TypeSurface, rules: TypeRules) -> ResourceType:
+        relations = {
+            name: Relation(name, link.related_type, link.to_many, stored(name))
+            for name, link in surface.relationships.items()
+        }
+        for relation in rules.relations:  # resolvers for response-only relationships, Apple's extras
             relations[relation.name] = relation
-        create_extra = frozenset(rules.create_extra_attributes)
-        update_extra = frozenset(rules.update_extra_attributes)
-        attribute_filters = {f.wire for f in attrs} | {"id"}
-        required = [f.wire for f in attrs if f.required and f.sent_on_create]
-        required += [w for w in rules.required_on_create if w not in required]
-        rendered = [f.wire for f in attrs if not f.has(WRITE_ONLY)]  # write-only: never read back
-        rendered += [w for w in rules.extra_attributes if w not in rendered]
+        rendered = [*surface.attributes, *(w for w in rules.extra_attributes if w not in surface.attributes)]
+        requested = {w for body in (surface.create, surface.update) if body for w in body.attributes}
         return cls(
-            rest_type=spec.rest_type,
-            path=spec.path,
+            rest_type=surface.rest_type,
+            path=surface.path,
             rules=rules,
-            spec=spec,
+            surface=surface,
             attributes=tuple(rendered),
-            declared=frozenset(f.wire for f in attrs) | frozenset(rendered) | create_extra | update_extra
-            | rules.hidden_attributes,
+            declared=frozenset(rendered) | frozenset(requested) | rules.hidden_attributes,
             hidden=rules.hidden_attributes,
-            write_only=frozenset(f.wire for f in attrs if f.has(WRITE_ONLY)),
-            create_attributes=frozenset(f.wire for f in attrs if f.sent_on_create) | create_extra,
-            update_attributes=frozenset(f.wire for f in attrs if f.sent_on_update) | update_extra,
-            required_attributes=tuple(required),
-            fields_by_wire={f.wire: f for f in spec.fields},
+            write_only=frozenset(requested - set(surface.attributes)),
+            operations=frozenset(surface.operations),
             relations=relations,
-            create_relationships=frozenset(f.relationship.name for f in rels if f.sent_on_create and f.relationship),
-            update_relationships=frozenset(f.relationship.name for f in rels if f.sent_on_update and f.relationship),
-            required_relationships=tuple(
-                f.relationship.name for f in rels if f.required and f.sent_on_create and f.relationship
-            ),
-            filters=tuple(spec.filters),
-            sort_fields=rules.sort_fields or tuple(w for w in spec.filters if w in attribute_filters),
-            natural_key=spec.natural_key,
         )
 
     @classmethod
@@ -211,12 +180,20 @@ class ResourceType:
 
     @property
     def served(self) -> bool:
-        """True when the type has API routes (it has a spec)."""
-        return self.spec is not None
+        """True when the type has API routes (Apple's spec gives it paths of its own)."""
+        return self.surface is not None
 
-    def has_endpoints(self, relation: str) -> bool:
-        allowed = self.rules.relation_endpoints
-        return relation in self.relations and (allowed is None or relation in allowed)
+    def body(self, operation: str) -> Body:
+        """What a create or update document may carry."""
+        assert self.surface is not None
+        body = self.surface.create if operation == CREATE else self.surface.update
+        return body or Body()
+
+    def has_related(self, relation: str) -> bool:
+        return self.surface is not None and relation in self.surface.related_endpoints and relation in self.relations
+
+    def has_linkage(self, relation: str) -> bool:
+        return self.surface is not None and relation in self.surface.linkage_endpoints and relation in self.relations
 
     def fieldset_names(self) -> frozenset[str] | None:
         """Names valid in ``fields[<type>]`` (None: not checked, for bare types)."""
@@ -224,37 +201,24 @@ class ResourceType:
             return None
         return frozenset(self.attributes) | frozenset(self.relations)
 
-    def enum_values(self, wire: str) -> tuple[str, ...] | None:
-        f = self.fields_by_wire.get(wire)
-        return f.enum_values if f else None
-
-    def adapter(self, wire: str) -> TypeAdapter[Any] | None:
-        """A pydantic validator for the attribute's Python type (built once, on first use)."""
-        if wire not in self._adapters:
-            f = self.fields_by_wire.get(wire)
-            if f is None or self.spec is None:
-                return None
-            self._adapters[wire] = TypeAdapter(self.spec.inputs.model_fields[f.name].annotation)
-        return self._adapters[wire]
-
-    def nullable(self, wire: str) -> bool:
-        f = self.fields_by_wire.get(wire)
-        if f is None or self.spec is None:
-            return True
-        return not f.required or is_optional(self.spec.inputs.model_fields[f.name].annotation)
+    def filter_values(self, wire: str) -> tuple[str, ...] | None:
+        """The values ``filter[<wire>]`` accepts: Apple's rule where narrower than its spec."""
+        assert self.surface is not None
+        return self.rules.filter_values.get(wire) or self.surface.filters.get(wire)
 
 
 class Registry:
-    """Every type the emulator knows: served ones (from specs) and bare related ones."""
+    """Every type the emulator knows: served ones (from Apple's surfaces) and bare related ones."""
 
     def __init__(
         self,
-        specs: Mapping[str, ResourceSpec],
+        surfaces: Mapping[str, TypeSurface] | None = None,
         rules: Mapping[str, TypeRules] = RULES,
         extra_types: frozenset[str] = EXTRA_TYPES,
     ) -> None:
+        surfaces = load_surfaces() if surfaces is None else surfaces
         lookup: Callable[[str], TypeRules] = lambda t: rules.get(t, DEFAULT_RULES)  # noqa: E731
-        self.types: dict[str, ResourceType] = {t: ResourceType.from_spec(s, lookup(t)) for t, s in specs.items()}
+        self.types: dict[str, ResourceType] = {t: ResourceType.from_surface(s, lookup(t)) for t, s in surfaces.items()}
         related = {r.related_type for rt in self.types.values() for r in rt.relations.values()}
         for name in sorted((set(extra_types) | related) - set(self.types)):
             self.types[name] = ResourceType.bare(name, lookup(name))
@@ -280,9 +244,11 @@ class Registry:
                 return rt, COLLECTION, None, None
             if len(rest) == 1:
                 return rt, INSTANCE, rest[0], None
-            if len(rest) == 2 and rt.has_endpoints(rest[1]):
+            if len(rest) == 2 and rt.has_related(rest[1]):
                 return rt, RELATED, rest[0], rest[1]
-            if len(rest) == 3 and rest[1] == "relationships" and rt.has_endpoints(rest[2]):
+            if len(rest) == 3 and rest[1] == "relationships" and (
+                rt.has_linkage(rest[2]) or rest[2] in (rt.surface.relationship_writes if rt.surface else {})
+            ):
                 return rt, LINKAGE, rest[0], rest[2]
         raise ApiError(path_not_found())
 
@@ -435,12 +401,24 @@ class Api:
         self.ctx = ctx
         self.registry = registry
         self.store = ctx.store
+        # Opt-in listing lag (admin API): an object created less than this many seconds ago is
+        # missing from collection and related listings, though a GET of its id finds it, as
+        # Apple's listings trail its writes. Creation times are kept in memory only.
+        self.listing_lag = 0.0
+        self._created_at: dict[tuple[str, str], float] = {}
+
+    def listed(self, obj: StoredObject) -> bool:
+        """Whether listings show ``obj`` yet (see ``listing_lag``)."""
+        if self.listing_lag <= 0:
+            return True
+        created = self._created_at.get((obj.type, obj.id))
+        return created is None or self.ctx.clock() - created >= self.listing_lag
 
     # -- dispatch ---------------------------------------------------------------------
 
     def handle(self, req: Request) -> Response:
         rt, kind, object_id, relation = self.registry.match(req.path)
-        operation = self._operation(rt, kind, req.method)
+        operation = self._operation(rt, kind, req.method, relation)
         query = self._parse_query(req, rt, kind, relation, req.method)
         if kind == COLLECTION:
             return self._list(req, rt, query) if operation == LIST else self._create(req, rt)
@@ -452,18 +430,26 @@ class Api:
                 return self._update(req, rt, object_id)
             return self._delete(rt, object_id)
         assert relation is not None
+        if operation != READ:
+            return self._write_relationship(req, rt, object_id, relation)
         return self._related(req, rt, object_id, rt.relations[relation], query, linkage=kind == LINKAGE)
 
-    def _operation(self, rt: ResourceType, kind: str, method: str) -> str:
+    def _operation(self, rt: ResourceType, kind: str, method: str, relation: str | None = None) -> str:
         """The operation a method means on this kind of path, or a 405 ApiError."""
-        if kind in (RELATED, LINKAGE):
-            if method == "GET":
+        if kind == RELATED or (kind == LINKAGE and relation is not None):
+            writes = (rt.surface.relationship_writes.get(relation or "", {}) if rt.surface else {}) if kind == LINKAGE else {}
+            readable = rt.has_related(relation or "") if kind == RELATED else rt.has_linkage(relation or "")
+            if method == "GET" and readable:
                 return READ
-            raise ApiError(method_not_allowed(rt.rest_type, method, ["GET_RELATED"]), headers={"Allow": "GET"})
+            if method in writes:
+                return method
+            allowed = [*(["GET"] if readable else []), *writes]
+            names = [*(["GET_RELATED"] if readable else []), *(f"{m}_RELATIONSHIP" for m in writes)]
+            raise ApiError(method_not_allowed(rt.rest_type, method, names), headers={"Allow": ", ".join(allowed)})
         by_method = _METHODS[kind]
         operation = by_method.get(method)
-        if operation is None or operation not in rt.rules.operations:
-            allowed = [m for m, op in by_method.items() if op in rt.rules.operations]
+        if operation is None or operation not in rt.operations:
+            allowed = [m for m, op in by_method.items() if op in rt.operations]
             if not allowed:
                 raise ApiError(path_not_found())
             names = [_OPERATION_NAMES[by_method[m]] for m in allowed]
@@ -476,14 +462,17 @@ class Api:
         self, req: Request, rt: ResourceType, kind: str, relation: str | None, method: str
     ) -> Query:
         query = Query()
-        related = self.registry.types[rt.relations[relation].related_type] if relation else None
-        to_many = rt.relations[relation].to_many if relation else True
+        link = rt.relations.get(relation) if relation else None
+        related = self.registry.types[link.related_type] if link else None
+        to_many = link.to_many if link else True
         is_get = method == "GET"
-        # Which parameters this endpoint takes.
+        surface = rt.surface
+        assert surface is not None
+        # Which parameters this endpoint takes (Apple's spec lists them per operation).
         fieldsets: set[str] = set()
         paged = False
         if is_get and kind in (COLLECTION, INSTANCE):
-            fieldsets = {rt.rest_type} | {r.related_type for r in rt.relations.values()}
+            fieldsets = set(surface.fieldsets)
             paged = kind == COLLECTION
         elif is_get and kind == RELATED:
             assert related is not None
@@ -499,10 +488,10 @@ class Api:
             seen.add(name)
             if name.startswith("filter[") and name.endswith("]") and is_get and kind == COLLECTION:
                 wire = name[len("filter[") : -1]
-                if wire not in rt.filters:
+                if wire not in surface.filters:
                     raise ApiError(parameter_invalid(name, f"'{wire}' is not a valid filter type"))
                 values = _csv(name, value)
-                allowed = rt.rules.filter_values.get(wire) or rt.enum_values(wire)
+                allowed = rt.filter_values(wire)
                 for v in values:
                     if allowed is not None and v not in allowed:
                         # Apple's words (quoted in fastlane issue #29497).
@@ -512,8 +501,8 @@ class Api:
             elif name == "sort" and is_get and kind == COLLECTION:
                 for v in _csv(name, value):
                     wire = v[1:] if v.startswith("-") else v
-                    if wire not in rt.sort_fields:
-                        expected = [p + s for s in rt.sort_fields for p in ("", "-")]
+                    if wire not in surface.sort:
+                        expected = [p + s for s in surface.sort for p in ("", "-")]
                         raise ApiError(
                             parameter_invalid(name, f"'{v}' is not a valid sort value. Expected one of: {_expected(expected)}")
                         )
@@ -527,19 +516,19 @@ class Api:
                     if valid is not None and v not in valid:
                         raise ApiError(parameter_invalid(name, f"'{v}' is not a valid field name for '{target.rest_type}'"))
                 query.fields[target.rest_type] = frozenset(names)
-            elif name == "include" and includes:
+            elif name == "include" and includes and surface.includes:
                 for v in _csv(name, value):
-                    if v not in rt.relations:
-                        detail = f"'{v}' is not a valid relationship. Expected one of: {_expected(list(rt.relations))}"
+                    if v not in surface.includes or v not in rt.relations:
+                        detail = f"'{v}' is not a valid relationship. Expected one of: {_expected(list(surface.includes))}"
                         raise ApiError(parameter_invalid(name, detail))
                     query.include.append(v)
             elif name == "limit" and paged:
-                query.limit = _integer(name, value, MAX_LIMIT)
+                query.limit = _integer(name, value, (surface.max_limit if kind == COLLECTION else None) or MAX_LIMIT)
             elif name.startswith("limit[") and name.endswith("]") and includes:
                 rel = name[len("limit[") : -1]
-                if rel not in rt.relations or not rt.relations[rel].to_many:
+                if rel not in surface.include_limits or rel not in rt.relations or not rt.relations[rel].to_many:
                     raise ApiError(parameter_illegal(name))
-                query.include_limits[rel] = _integer(name, value, MAX_INCLUDE_LIMIT)
+                query.include_limits[rel] = _integer(name, value, surface.include_limits[rel])
             elif name == "cursor" and paged:
                 query.cursor = value
             else:
@@ -585,9 +574,9 @@ class Api:
                 continue
             relation = rt.relations.get(name)
             to_many = relation.to_many if relation else isinstance(obj.relationships.get(name), list)
-            member: dict[str, Any] = {}
-            if relation is None or rt.has_endpoints(name):
-                member["links"] = {"self": f"{self_url}/relationships/{name}", "related": f"{self_url}/{name}"}
+            # Apple sends links on every relationship, endpoints behind them or not (a capability's
+            # bundleId in codemagic's recorded bundle_id_capability.json).
+            member: dict[str, Any] = {"links": {"self": f"{self_url}/relationships/{name}", "related": f"{self_url}/{name}"}}
             if name in shown:
                 ids, limit = shown[name]
                 related_type = relation.related_type if relation else name
@@ -644,7 +633,9 @@ class Api:
 
     def _list(self, req: Request, rt: ResourceType, query: Query) -> Response:
         visible = rt.rules.visible
-        items = [o for o in self.store.all_of(rt.rest_type) if visible(o) and self._matches(rt, o, query.filters)]
+        items = [
+            o for o in self.store.all_of(rt.rest_type) if visible(o) and self.listed(o) and self._matches(rt, o, query.filters)
+        ]
         limit = query.limit or DEFAULT_LIMIT
         page, next_cursor = _Order(query.sort, query.sort_raw).page(items, limit, query.cursor)
         data, included = self._render_with_includes(rt, page, req.base_url, query)
@@ -704,7 +695,7 @@ class Api:
         with self.store.transaction():
             obj = self.insert(rt, None, attributes, relationships, operation=CREATE)
         document = {"data": self.render(obj, req.base_url), "links": {"self": self._self_url(req.base_url, rt, obj.id)}}
-        return Response(201, document)
+        return Response(self._status(rt, CREATE), document)
 
     def _update(self, req: Request, rt: ResourceType, object_id: str) -> Response:
         data = self._data(req, rt)
@@ -721,18 +712,46 @@ class Api:
         with self.store.transaction():
             old = self._load(rt, object_id, {"pointer": "/data/id"})
             obj = self.change(rt, old, attributes, relationships, operation=UPDATE)
-        return Response(200, {"data": self.render(obj, req.base_url), "links": {"self": req.url}})
+        return Response(self._status(rt, UPDATE), {"data": self.render(obj, req.base_url), "links": {"self": req.url}})
 
     def _delete(self, rt: ResourceType, object_id: str) -> Response:
         with self.store.transaction():
             self.remove(rt, self._load(rt, object_id, {"parameter": "id"}))
-        return Response(204, None)
+        return Response(self._status(rt, DELETE), None)
+
+    @staticmethod
+    def _status(rt: ResourceType, operation: str) -> int:
+        """The success status Apple's spec declares for the operation (a DELETE may be 202)."""
+        assert rt.surface is not None
+        return rt.surface.operations[operation]
+
+    def _write_relationship(self, req: Request, rt: ResourceType, object_id: str, relation: str) -> Response:
+        """POST (add), DELETE (remove) or PATCH (replace) ``/{id}/relationships/<rel>``: Apple
+        answers the status its spec declares (204) with no body."""
+        assert rt.surface is not None
+        link = rt.relations[relation]
+        document = self._document(req)
+        errors: list[ErrorItem] = []
+        ids = self._linkage(relation, Link(relation, link.related_type, link.to_many), document, errors)
+        if errors or ids is None:
+            raise ApiError(*errors)
+        with self.store.transaction():
+            old = self._load(rt, object_id, {"parameter": "id"})
+            current = list(link.resolve(self.ctx, old))
+            if req.method == "POST":
+                value: Any = current + [i for i in ids if i not in current]
+            elif req.method == "DELETE":
+                value = [i for i in current if i not in ids]
+            else:
+                value = ids if link.to_many else (ids[0] if ids else None)
+            self.change(rt, old, {}, {relation: value}, operation=UPDATE)
+        return Response(rt.surface.relationship_writes[relation][req.method], None)
 
     def _related(
         self, req: Request, rt: ResourceType, object_id: str, relation: Relation, query: Query, *, linkage: bool
     ) -> Response:
         parent = self._load(rt, object_id, {"parameter": "id"})
-        related = self._resolve(rt, relation, parent)
+        related = [o for o in self._resolve(rt, relation, parent) if self.listed(o)]
 
         def show(o: StoredObject) -> dict[str, Any]:
             return {"type": o.type, "id": o.id} if linkage else self.render(o, req.base_url, query.fields)
@@ -746,12 +765,16 @@ class Api:
 
     # -- request documents ------------------------------------------------------------
 
-    def _data(self, req: Request, rt: ResourceType) -> dict[str, Any]:
-        """The ``data`` object of a request body, with its type checked."""
+    @staticmethod
+    def _document(req: Request) -> Any:
         try:
-            document = json.loads(req.body or b"")
+            return json.loads(req.body or b"")
         except ValueError as exc:
             raise ApiError(entity_unprocessable(f"The request entity is not valid JSON: {exc}")) from None
+
+    def _data(self, req: Request, rt: ResourceType) -> dict[str, Any]:
+        """The ``data`` object of a request body, with its type checked."""
+        document = self._document(req)
         if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
             raise ApiError(entity_unprocessable("The request entity must be an object with a 'data' object", "/data"))
         data: dict[str, Any] = document["data"]
@@ -765,99 +788,91 @@ class Api:
     def _attributes(self, rt: ResourceType, data: Mapping[str, Any], operation: str, errors: list[ErrorItem]) -> dict[str, Any]:
         """Validated attributes of a create/update request (errors collected, not raised)."""
         given: dict[str, Any] = data.get("attributes") or {}
-        allowed = rt.create_attributes if operation == CREATE else rt.update_attributes
+        body = rt.body(operation)
         accepted: dict[str, Any] = {}
         for wire, value in given.items():
             if wire not in rt.declared:
                 errors.append(attribute_unknown(wire, rt.rest_type))
-            elif wire not in allowed:
+            elif wire not in body.attributes:
                 errors.append(attribute_not_allowed(wire, operation.upper()))
-            elif operation == CREATE and wire in rt.required_attributes and value is None:
+            elif operation == CREATE and wire in body.required_attributes and value is None:
                 continue  # reported as missing below
             else:
-                problem = self._check_value(rt, wire, value)
+                problem = self._check_value(rt, body, wire, value)
                 if problem is not None:
                     errors.append(problem)
                 else:
+                    # JSON:API: a null sets the attribute to null (Apple's UpdateRequests mark
+                    # every attribute nullable); Apple's rules refuse it where a value is needed.
                     accepted[wire] = value
         if operation == CREATE:
-            errors.extend(attribute_required(w) for w in rt.required_attributes if given.get(w) is None)
+            errors.extend(attribute_required(w) for w in body.required_attributes if given.get(w) is None)
         return accepted
 
-    def _check_value(self, rt: ResourceType, wire: str, value: Any) -> ErrorItem | None:
-        """Type, enum and the spec's own checks for one attribute value (or the rules' check
-        for it, in Apple's words, instead)."""
-        own = rt.rules.attribute_checks.get(wire)
-        if own is not None:
-            return own(value)
+    def _check_value(self, rt: ResourceType, body: Body, wire: str, value: Any) -> ErrorItem | None:
+        """Apple's schema for the value (type, enum, shape), then Apple's rules for it."""
+        attribute = body.attributes[wire]
         if value is None:
-            return None if rt.nullable(wire) else attribute_invalid(wire, f"The attribute '{wire}' can not be null")
-        allowed = rt.enum_values(wire)
-        if allowed is not None:
-            if not isinstance(value, str) or value not in allowed:
+            if not attribute.nullable:
+                return attribute_invalid(wire, f"The attribute '{wire}' can not be null")
+        elif attribute.enum is not None:
+            if not isinstance(value, str) or value not in attribute.enum:
                 return attribute_type(
-                    wire, f"'{value}' is not a valid value for the attribute '{wire}'. Expected one of: {_expected(allowed)}"
+                    wire, f"'{value}' is not a valid value for the attribute '{wire}'. Expected one of: {_expected(attribute.enum)}"
                 )
-            return None
-        adapter = rt.adapter(wire)
-        if adapter is not None:
-            try:
-                adapter.validate_json(json.dumps(value), strict=True)
-            except ValidationError as exc:
-                reason = exc.errors()[0].get("msg", "wrong type")
-                return attribute_type(wire, f"'{value}' is not a valid value for the attribute '{wire}': {reason}")
-        f = rt.fields_by_wire.get(wire)
-        # The spec's checks are the rules Apple enforces too (identifier syntax, blank names).
-        for check in f.checks if f else ():
-            reason = check.validate(value)
+        else:
+            reason = check_value(attribute.schema, value)
             if reason:
-                return attribute_invalid(wire, f"Invalid value for the attribute '{wire}': {reason}")
-        return None
+                return attribute_type(wire, f"'{value}' is not a valid value for the attribute '{wire}': {reason}")
+        rule = rt.rules.attribute_checks.get(wire)
+        return rule(value) if rule is not None else None
 
     def _relationships(
         self, rt: ResourceType, data: Mapping[str, Any], operation: str, errors: list[ErrorItem]
     ) -> dict[str, Any]:
         given: dict[str, Any] = data.get("relationships") or {}
-        allowed = rt.create_relationships if operation == CREATE else rt.update_relationships
+        body = rt.body(operation)
         accepted: dict[str, Any] = {}
         for name, member in given.items():
-            relation = rt.relations.get(name)
+            relation = body.relationships.get(name)
             if relation is None:
-                errors.append(relationship_unknown(name, rt.rest_type))
+                known = name in rt.relations
+                errors.append(relationship_unknown(name, rt.rest_type, operation.upper()) if known else relationship_unknown(name, rt.rest_type))
                 continue
-            if name not in allowed:
-                errors.append(relationship_unknown(name, rt.rest_type, operation.upper()))
-                continue
-            linkage = member.get("data", ...) if isinstance(member, dict) else ...
-            items = linkage if isinstance(linkage, list) else [linkage]
-            shape_ok = linkage is not ... and (isinstance(linkage, list) == relation.to_many) and all(
-                isinstance(i, dict) and isinstance(i.get("id"), str) for i in items
-            )
-            if linkage is None and not relation.to_many:
-                accepted[name] = None
-                continue
-            if not shape_ok:
-                kind = "an array of" if relation.to_many else "a single"
-                errors.append(relationship_invalid(name, f"The relationship '{name}' must be {kind} {{type, id}} linkage"))
-                continue
-            bad = [i for i in items if i.get("type") != relation.related_type]
-            missing = [i["id"] for i in items if self.store.get(relation.related_type, i["id"]) is None]
-            if bad:
-                errors.append(
-                    relationship_invalid(name, f"The type '{bad[0].get('type')}' is not valid for the relationship '{name}'")
-                )
-            elif missing:
-                errors.append(relationship_invalid(name, f"'{missing[0]}' is not a valid ID for this relationship."))
-            else:
-                ids = [i["id"] for i in items]
-                accepted[name] = ids if relation.to_many else ids[0]
+            ids = self._linkage(name, relation, member, errors)
+            if ids is not None:
+                accepted[name] = ids if relation.to_many else (ids[0] if ids else None)
         if operation == CREATE:
             errors.extend(
                 relationship_required(n)
-                for n in rt.required_relationships
+                for n in body.required_relationships
                 if n not in given or (n in accepted and accepted[n] in (None, []))
             )
         return accepted
+
+    def _linkage(self, name: str, relation: Link, member: Any, errors: list[ErrorItem]) -> list[str] | None:
+        """The ids of a relationship member (``{"data": …}``) after checking its shape, types and
+        that each object exists; None (and an error) when it is wrong."""
+        linkage = member.get("data", ...) if isinstance(member, dict) else ...
+        if linkage is None and not relation.to_many:
+            return []
+        items = linkage if isinstance(linkage, list) else [linkage]
+        shape_ok = linkage is not ... and (isinstance(linkage, list) == relation.to_many) and all(
+            isinstance(i, dict) and isinstance(i.get("id"), str) for i in items
+        )
+        if not shape_ok:
+            kind = "an array of" if relation.to_many else "a single"
+            errors.append(relationship_invalid(name, f"The relationship '{name}' must be {kind} {{type, id}} linkage"))
+            return None
+        bad = [i for i in items if i.get("type") != relation.related_type]
+        if bad:
+            errors.append(relationship_invalid(name, f"The type '{bad[0].get('type')}' is not valid for the relationship '{name}'"))
+            return None
+        missing = [i["id"] for i in items if self.store.get(relation.related_type, i["id"]) is None]
+        if missing:
+            errors.append(relationship_invalid(name, f"'{missing[0]}' is not a valid ID for this relationship."))
+            return None
+        return [i["id"] for i in items]
 
     # -- writes shared with the admin API -----------------------------------------------
 
@@ -899,6 +914,7 @@ class Api:
         obj = StoredObject(rt.rest_type, object_id, values, dict(relationships))
         self._check_rules(rt, operation, obj, None)
         inserted = self.store.insert(obj)
+        self._created_at[(inserted.type, inserted.id)] = self.ctx.clock()
         rt.rules.after_write(self.ctx, inserted, None)
         return inserted
 
@@ -932,10 +948,10 @@ class Api:
             raise ApiError(*errors)
 
     def _uniqueness(self, rt: ResourceType, obj: StoredObject) -> list[ErrorItem]:
-        """The spec's natural key stays unique (compared the spec's way: UDIDs ignore case)."""
-        if rt.natural_key is None or rt.natural_key.natural_key is None:
+        """The attribute Apple keeps unique stays unique (compared Apple's way: UDIDs ignore case)."""
+        if rt.rules.unique is None:
             return []
-        wire, matches = rt.natural_key.wire, rt.natural_key.natural_key.matches
+        wire, matches = rt.rules.unique
         value = obj.attributes.get(wire)
         if not isinstance(value, str):
             return []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 import time
 import uuid
@@ -194,32 +195,27 @@ AttributeCheck = Callable[[Any], "ErrorItem | None"]
 
 @dataclass(frozen=True)
 class TypeRules:
-    """Per-type hooks. Every field has a neutral default."""
+    """Apple's rules for one type, beyond what its OpenAPI spec says (the operations, request
+    members, enums, filters and statuses come from the spec: :mod:`.surface`). Every field has a
+    neutral default; each rule says where it is documented or observed."""
 
-    operations: frozenset[str] = ALL_OPERATIONS
-    # Response-only relationships (in the order Apple's schema lists them).
+    # How relationships resolve: response-only ones (a bundle ID's profiles are the profiles
+    # pointing at it), and relationships Apple's live responses carry beyond its spec.
     relations: tuple[Relation, ...] = ()
-    # Relationship names that have GET …/{id}/<rel> and …/relationships/<rel> (None: all).
-    relation_endpoints: frozenset[str] | None = None
     # Relationships whose `data` linkage every resource object carries, not only with
     # `include=` (profiles, as recorded from the live API).
     linkage_in_resource: frozenset[str] = frozenset()
-    # Attributes Apple's CreateRequest accepts although the spec does not send them.
-    create_extra_attributes: tuple[str, ...] = ()
-    # Attributes Apple's UpdateRequest accepts although the spec does not send them.
-    update_extra_attributes: tuple[str, ...] = ()
-    # Attributes Apple's resource shows although the spec does not model them (rendered
-    # after the spec's own).
+    # Attributes Apple's live responses show although its spec does not list them (rendered
+    # after the spec's own; null unless stored).
     extra_attributes: tuple[str, ...] = ()
-    # Attributes Apple requires on POST although the spec makes them optional (the provider
-    # may fill them itself, e.g. a generated CSR).
-    required_on_create: tuple[str, ...] = ()
     # Stored state Apple never shows (a capability's enabled flag): only the admin API
     # reads and writes it.
     hidden_attributes: frozenset[str] = frozenset()
-    # Apple's own validation of one attribute, in Apple's words, replacing the spec's checks
-    # (which address Pulumi users) for that attribute.
+    # Apple's rules for one attribute's value (formats, lengths), in Apple's words, checked
+    # after the spec's schema (type, enum, shape).
     attribute_checks: Mapping[str, AttributeCheck] = field(default_factory=dict)
+    # The attribute Apple keeps unique, and how it compares values (UDIDs ignore case).
+    unique: tuple[str, Matcher] | None = None
     # Whether the API shows an object at all: others answer 404 and are left out of every
     # listing (a disabled capability). The admin API sees everything.
     visible: Callable[[StoredObject], bool] = _always
@@ -228,8 +224,6 @@ class TypeRules:
     # filter[<wire>] values Apple accepts when narrower than the attribute's enum (the spec
     # lists devices' filter[platform] as IOS, MAC_OS, UNIVERSAL; Apple refuses UNIVERSAL).
     filter_values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # `sort` keys (without '-'); None: the spec's filters that are attributes, plus id.
-    sort_fields: tuple[str, ...] | None = None
     new_id: Callable[[Context, Mapping[str, Any], Mapping[str, Any]], str] = _default_new_id
     # For types whose new_id is deterministic: the error when that id belongs to a visible
     # object (an invisible one is replaced). None: ids are random and simply redrawn.
@@ -238,7 +232,7 @@ class TypeRules:
     # attributes; honour a given value where Apple accepts one (bundleIds.seedId) and the
     # admin API's seeded values.
     computed: Callable[[Context, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]] = _no_computed
-    # Natural-key uniqueness: which objects compete, and what Apple answers on a clash
+    # Uniqueness (``unique``): which objects compete, and what Apple answers on a clash
     # (wire, value); None: a generic ENTITY_ERROR.ATTRIBUTE.INVALID.
     same_scope: Callable[[StoredObject, StoredObject], bool] = _same_scope
     duplicate_error: Callable[[str, str], ErrorItem] | None = None
@@ -253,6 +247,48 @@ class TypeRules:
 
 
 DEFAULT_RULES = TypeRules()
+
+
+# --------------------------------------------------------------------------------------
+# Apple's value rules (beyond its schema)
+# --------------------------------------------------------------------------------------
+
+
+def invalid_value(wire: str) -> AttributeCheck:
+    """The shape of Apple's refusal of a value: 409 ENTITY_ERROR.ATTRIBUTE.INVALID with
+    "An invalid value '<value>' was provided for the parameter '<wire>'." (logged from the live
+    API for udid: bitrise-steplib/steps-ios-auto-provision#130, 2020;
+    futureware-tech/simulator-action#276, 2022)."""
+
+    def refuse(value: Any) -> ErrorItem:
+        return attribute_invalid(wire, f"An invalid value '{value}' was provided for the parameter '{wire}'.")
+
+    return refuse
+
+
+def all_of(*checks: AttributeCheck) -> AttributeCheck:
+    def check(value: Any) -> ErrorItem | None:
+        return next((e for e in (c(value) for c in checks) if e is not None), None)
+
+    return check
+
+
+def matching(wire: str, pattern: re.Pattern[str]) -> AttributeCheck:
+    refuse = invalid_value(wire)
+    return lambda value: None if isinstance(value, str) and pattern.fullmatch(value) else refuse(value)
+
+
+def present(wire: str) -> AttributeCheck:
+    """Assumed, not observed: a status cannot be cleared (a device is enabled or disabled)."""
+    refuse = invalid_value(wire)
+    return lambda value: refuse(value) if value is None else None
+
+
+def not_blank(wire: str) -> AttributeCheck:
+    """Assumed, not observed: the portal will not save an empty name, and the API is taken to
+    refuse one (or a null) the same way."""
+    refuse = invalid_value(wire)
+    return lambda value: None if isinstance(value, str) and value.strip() else refuse(value)
 
 
 def _ids(value: Any) -> list[str]:
@@ -312,13 +348,23 @@ def _bundle_id_after_write(ctx: Context, obj: StoredObject, old: StoredObject | 
             ))
 
 
+# Apple's rule for a bundle ID: "alphanumeric characters (A–Z, a–z, and 0–9), hyphens (-), and
+# periods (.)" (CFBundleIdentifier, developer.apple.com); an App ID may end in ".*" or be "*" (a
+# wildcard App ID, "Register an App ID" in the developer account help).
+_BUNDLE_IDENTIFIER = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?:\.\*)?|\*)")
+
+
 BUNDLE_ID_RULES = TypeRules(
     relations=(
         Relation("profiles", "profiles", True, inverse("profiles", "bundleId")),
         Relation("bundleIdCapabilities", "bundleIdCapabilities", True, inverse("bundleIdCapabilities", "bundleId")),
         Relation("app", "apps", False, matching_attribute("apps", "bundleId", "identifier")),
     ),
-    create_extra_attributes=("seedId",),
+    attribute_checks={
+        "identifier": matching("identifier", _BUNDLE_IDENTIFIER),
+        "name": not_blank("name"),
+    },
+    unique=("identifier", exact),
     # Apple quirk: filter[identifier] is a prefix match ("com.x.app" also returns
     # "com.x.app.widget"); clients must re-check candidates exactly.
     filter_matchers={"identifier": prefix, "platform": platform_or_universal},
@@ -377,16 +423,86 @@ def capability_changed(ctx: Context, obj: StoredObject, old: StoredObject | None
     invalidate_profiles(ctx, lambda profile: profile.relationships.get("bundleId") == bundle_id)
 
 
+# How Apple answers capability settings: every option of a setting is listed with its name,
+# description and flags, the ones not chosen with "enabled": false, whatever the request sent
+# (the members are Apple's CapabilitySetting/CapabilityOption schemas; the human-readable names
+# are the emulator's own, no recording shows Apple's wording).
+SETTING_CATALOGUE: dict[str, tuple[str, str, tuple[tuple[str, str], ...]]] = {
+    "ICLOUD_VERSION": ("iCloud", "Choose the iCloud features your app can use", (
+        ("XCODE_5", "Compatible with Xcode 5"),
+        ("XCODE_6", "Include CloudKit support (requires Xcode 6)"),
+    )),
+    "DATA_PROTECTION_PERMISSION_LEVEL": ("Data Protection", "The protection level of the app's files", (
+        ("COMPLETE_PROTECTION", "Complete Protection"),
+        ("PROTECTED_UNLESS_OPEN", "Protected Unless Open"),
+        ("PROTECTED_UNTIL_FIRST_USER_AUTH", "Protected Until First User Authentication"),
+    )),
+    "APPLE_ID_AUTH_APP_CONSENT": ("Sign In with Apple", "How the app takes part in Sign in with Apple", (
+        ("PRIMARY_APP_CONSENT", "Enable as a primary App ID"),
+    )),
+}
+
+
+def settings_as_apple_shows_them(settings: Any) -> Any:
+    """Capability settings enriched the way Apple answers them (see SETTING_CATALOGUE)."""
+    if not isinstance(settings, list):
+        return settings
+    shown: list[Any] = []
+    for setting in settings:
+        entry = SETTING_CATALOGUE.get(setting.get("key")) if isinstance(setting, dict) else None
+        if entry is None:
+            shown.append(setting)
+            continue
+        name, description, options = entry
+        chosen = {
+            option.get("key"): option.get("enabled", True) is not False
+            for option in setting.get("options") or []
+            if isinstance(option, dict)
+        }
+        shown.append({
+            "key": setting["key"], "name": name, "description": description, "enabledByDefault": False,
+            "visible": True, "allowedInstances": "SINGLE", "minInstances": 0,
+            "options": [
+                {"key": key, "name": label, "description": label, "enabledByDefault": False,
+                 "enabled": chosen.get(key, False), "supportsWildcard": True}
+                for key, label in options
+            ],
+        })
+    return shown
+
+
+def _capability_written(ctx: Context, obj: StoredObject, old: StoredObject | None) -> None:
+    shown = settings_as_apple_shows_them(obj.attributes.get("settings"))
+    if shown != obj.attributes.get("settings"):
+        obj.attributes["settings"] = shown
+        ctx.store.save(obj)
+    capability_changed(ctx, obj, old)
+
+
+def _capability_type_kept(ctx: Context, operation: str, new: StoredObject, old: StoredObject | None) -> list[ErrorItem]:
+    """Apple's UpdateRequest carries capabilityType, so a PATCH repeating it is fine; changing it
+    would make the object another capability (its id is <bundle>_<TYPE>). Assumed refused, not
+    observed: a client disables one capability and enables the other instead."""
+    if operation == UPDATE and old is not None and new.attributes.get("capabilityType") != old.attributes.get("capabilityType"):
+        return [attribute_invalid(
+            "capabilityType",
+            f"The capability type of '{old.id}' is '{old.attributes.get('capabilityType')}' and can not be changed; "
+            "disable it and enable the other capability instead.",
+        )]
+    return []
+
+
 CAPABILITY_RULES = TypeRules(
-    operations=frozenset({CREATE, UPDATE, DELETE}),
-    relation_endpoints=frozenset(),  # Apple has no GET …/bundleIdCapabilities/{id}/bundleId
-    linkage_in_resource=frozenset({"bundleId"}),
+    # Apple's 4.4.1 schema gives BundleIdCapability no relationships, but the live API shows a
+    # bundleId relationship with links only (codemagic's recorded bundle_id_capability.json).
+    relations=(Relation("bundleId", "bundleIds", False, stored("bundleId")),),
+    validate=_capability_type_kept,
     hidden_attributes=frozenset({CAPABILITY_ENABLED}),
     visible=capability_enabled,
     new_id=_capability_id,
     id_taken=_capability_taken,
     computed=_capability_computed,
-    after_write=capability_changed,
+    after_write=_capability_written,
     after_delete=capability_changed,
 )
 
@@ -423,22 +539,38 @@ def _device_computed(ctx: Context, attributes: Mapping[str, Any], relationships:
     }
 
 
-# Apple's DeviceCreateRequest types platform as BundleIdPlatform (spec 4.4.1), UNIVERSAL
-# included; the provider refuses UNIVERSAL for devices on its own, the emulator takes what
-# Apple's schema takes.
-DEVICE_PLATFORMS = ("IOS", "MAC_OS", "UNIVERSAL")
+_UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+# UDID formats Apple registers: 40 hex digits (devices before 2018), 8 and 16 hex digits joined
+# by a dash (iPhone XS and later, Apple silicon Macs), and an Intel Mac's provisioning UUID
+# (8-4-4-4-12) -- the last for Macs only: Apple refused such a UDID registered as an iOS device
+# (bitrise steps-ios-auto-provision#130, 2020) and a simulator's (simulator-action#276, 2022).
+_UDID = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{8}-[0-9a-fA-F]{16}|" + _UUID_PATTERN)
+_UUID = re.compile(_UUID_PATTERN)
+DEVICE_NAME_LIMIT = 50
 
 
-def _device_platform(value: Any) -> ErrorItem | None:
-    if isinstance(value, str) and value in DEVICE_PLATFORMS:
-        return None
-    expected = ", ".join(f"'{p}'" for p in DEVICE_PLATFORMS)
-    return attribute_type("platform", f"'{value}' is not a valid value for the attribute 'platform'. Expected one of: {expected}")
+def _device_name(value: Any) -> ErrorItem | None:
+    # Apple's words for a long name: "The Device Name <name> is too large. Device Name cannot
+    # exceed 50 characters." (AtB-AS/mittatb-app#2881, 2022; fastlane PR #12059 saw the limit).
+    if isinstance(value, str) and len(value) > DEVICE_NAME_LIMIT:
+        return attribute_invalid(
+            "name", f"The Device Name {value} is too large. Device Name cannot exceed {DEVICE_NAME_LIMIT} characters."
+        )
+    return not_blank("name")(value)
+
+
+def _device_validate(ctx: Context, operation: str, new: StoredObject, old: StoredObject | None) -> list[ErrorItem]:
+    udid = new.attributes.get("udid")
+    if operation == CREATE and isinstance(udid, str) and _UUID.fullmatch(udid) and new.attributes.get("platform") != "MAC_OS":
+        return [invalid_value("udid")(udid)]
+    return []
 
 
 DEVICE_RULES = TypeRules(
-    operations=frozenset({LIST, CREATE, READ, UPDATE}),  # no DELETE: disable instead
-    attribute_checks={"platform": _device_platform},
+    attribute_checks={"udid": matching("udid", _UDID), "name": _device_name, "status": present("status")},
+    unique=("udid", casefold),
+    validate=_device_validate,
     filter_matchers={"udid": casefold},
     # Apple answers filter[platform]=UNIVERSAL on devices with 400 "'UNIVERSAL' is not a valid
     # filter value. Expected one of: IOS, MAC_OS" (fastlane issues #29497, #29573; fastlane
@@ -480,15 +612,6 @@ def _csr_check(value: Any) -> ErrorItem | None:
     except CsrError as exc:
         return attribute_invalid("csrContent", f"Invalid CSR content: {exc}")
     return None
-
-
-def _boolean(wire: str) -> AttributeCheck:
-    def check(value: Any) -> ErrorItem | None:
-        if value is None or isinstance(value, bool):
-            return None
-        return attribute_type(wire, f"'{value}' is not a valid value for the attribute '{wire}': expected a boolean")
-
-    return check
 
 
 def _certificate_computed(ctx: Context, attributes: Mapping[str, Any], relationships: Mapping[str, Any]) -> dict[str, Any]:
@@ -557,10 +680,10 @@ def revoke_certificate(ctx: Context, obj: StoredObject) -> None:
 
 
 CERTIFICATE_RULES = TypeRules(
-    extra_attributes=("activated",),  # in Apple's Certificate schema, not in the spec
-    update_extra_attributes=("activated",),
-    required_on_create=("csrContent",),
-    attribute_checks={"csrContent": _csr_check, "activated": _boolean("activated")},
+    # Spec 4.4.1 no longer lists csrContent on Certificate, but every recorded public-API
+    # certificate carries "csrContent": null (codemagic's certificate.json).
+    extra_attributes=("csrContent",),
+    attribute_checks={"csrContent": lambda value: None if value is None else _csr_check(value)},
     computed=_certificate_computed,
     validate=_certificate_validate,
     after_delete=revoke_certificate,
@@ -716,10 +839,10 @@ def devices_not_allowed(profile_type: str) -> ErrorItem:
 
 
 PROFILE_RULES = TypeRules(
-    operations=frozenset({LIST, CREATE, READ, DELETE}),  # no PATCH: profiles are immutable
     linkage_in_resource=frozenset({"bundleId", "certificates", "devices"}),
     computed=_profile_computed,
-    # Names are unique per team (the spec's natural key). The portal's words for a second profile of the same name (quoted in fastlane issues
+    unique=("name", exact),
+    # Names are unique per team. The portal's words for a second profile of the same name (quoted in fastlane issues
     # #13629 and #16455; two spaces included).
     duplicate_error=lambda wire, value: entity_error(
         f"Multiple profiles found with the name '{value}'.  Please remove the duplicate profiles and try again.",

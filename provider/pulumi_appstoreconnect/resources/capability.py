@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import pulumi
 
 from ..reconciler import SpecResource
-from ..spec import Adoptable, CREATE_ONLY, DELETE, UPDATABLE, Hooks, ReadAs, Relationship, ResourceSpec, SpecModel
+from ..spec import Adoptable, CREATE_ONLY, DELETE, UPDATABLE, Equivalent, Hooks, ReadAs, Relationship, ResourceSpec, SpecModel
 
 
 class CapabilityType(str, enum.Enum):
@@ -102,20 +102,37 @@ def settings_match_capability(model: Any) -> list[tuple[str, str]]:
 
 
 def settings_as_declared(value: Any) -> list[dict[str, Any]] | None:
-    """Apple answers settings with names, descriptions and flags never written: keep the
-    parts a program declares (key, option keys and their enabled flag)."""
+    """Apple answers settings with names, descriptions and flags never written, and lists every
+    option of a setting, the ones not chosen with ``enabled: false``: keep the parts a program
+    declares (each setting's key and its enabled options)."""
     declared = [
         {
             "key": setting.get("key"),
             "options": [
-                {"key": option.get("key"), "enabled": option.get("enabled", True) is not False}
+                {"key": option.get("key"), "enabled": True}
                 for option in setting.get("options") or []
+                if isinstance(option, dict) and option.get("enabled", True) is not False
             ],
         }
         for setting in value or []
         if isinstance(setting, dict)
     ]
     return declared or None
+
+
+def same_enabled_options(at_apple: Any, declared: Any) -> bool:
+    """Settings are the same when the same options are enabled: options a program lists as
+    ``enabled=False`` and the disabled ones Apple lists change nothing."""
+    return _enabled(at_apple) == _enabled(declared)
+
+
+def _enabled(settings: Any) -> list[tuple[Any, tuple[Any, ...]]]:
+    return sorted(
+        (setting.get("key"), tuple(sorted(option.get("key") for option in setting.get("options") or []
+                                          if isinstance(option, dict) and option.get("enabled", True) is not False)))
+        for setting in settings or []
+        if isinstance(setting, dict)
+    )
 
 
 def capability_on_bundle_id(provider: Any, inputs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -130,7 +147,9 @@ _WEB_UI_ONLY = "cannot be set through the App Store Connect API; assign it in th
 class BundleIdCapabilityInputs(Adoptable):
     bundle_id: Annotated[str, CREATE_ONLY, Relationship("bundleId", "bundleIds")]
     capability_type: Annotated[CapabilityType, CREATE_ONLY]
-    settings: Annotated[list[CapabilitySetting] | None, UPDATABLE, ReadAs(settings_as_declared)] = None
+    settings: Annotated[
+        list[CapabilitySetting] | None, UPDATABLE, ReadAs(settings_as_declared), Equivalent(same_enabled_options)
+    ] = None
 
 
 BUNDLE_ID_CAPABILITIES = ResourceSpec(

@@ -50,6 +50,19 @@ _UDID = re.compile(
 )
 
 
+_MAC_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def mac_udids_are_macs(model: Any) -> list[tuple[str, str]]:
+    """An 8-4-4-4-12 UDID is an Intel Mac's provisioning UUID (or a simulator's, which Apple
+    never registers): Apple refuses it for any platform but MAC_OS ("An invalid value ... was
+    provided for the parameter 'udid'", bitrise-steplib/steps-ios-auto-provision#130, 2020)."""
+    if isinstance(model.udid, str) and _MAC_UUID.fullmatch(model.udid) and model.platform != DevicePlatform.MAC_OS.value:
+        return [("platform", f"platform: {model.udid} is shaped like a Mac's UDID (8-4-4-4-12), which Apple "
+                             f"registers only with platform MAC_OS (a simulator's UDID cannot be registered at all)")]
+    return []
+
+
 def udid_format(value: object) -> str | None:
     if not isinstance(value, str) or not _UDID.fullmatch(value):
         return (
@@ -114,7 +127,9 @@ DEVICES = ResourceSpec(
     inputs=DeviceInputs,
     delete=DISABLE,
     filters=("name", "platform", "udid", "status", "id"),
-    hooks=Hooks(before_create=reenable_registered_device, validate_change=platform_fixed_per_udid),
+    hooks=Hooks(
+        validate=mac_udids_are_macs, before_create=reenable_registered_device, validate_change=platform_fixed_per_udid
+    ),
 )
 
 
