@@ -5,15 +5,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ENGINE_BIN := .engine/bin
 STAMP := $(VENV)/.installed
+PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: setup engine test test-fast demo bench emulator clean
+.PHONY: setup engine test test-fast constraints demo bench emulator clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package of .[test] (the Pulumi SDK at the engine's release): the suite
+# runs on exactly these. pyproject.toml only states the ranges users get.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
+	$(PY) -m pip install $(PIP_QUIET) -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
 # build.sh returns at once when .engine/bin (or the per-user cache) already holds the pinned
@@ -27,6 +30,13 @@ test: setup engine
 # Everything but the real-engine tier (for a quick loop while editing).
 test-fast: setup
 	$(PY) -m pytest tests -m "not engine"
+
+# Re-resolve constraints.txt (tools/constraints.py): the newest releases pyproject.toml's ranges
+# allow, the SDK at the engine's release, for each Python in CONSTRAINTS_PYTHONS. Review the diff,
+# run `make test`, commit both.
+CONSTRAINTS_PYTHONS ?= python3.10 python3.11 python3.12 python3.13
+constraints: setup
+	$(PY) tools/constraints.py $(foreach python,$(CONSTRAINTS_PYTHONS),--python $(python))
 
 demo: setup engine
 	$(PY) tools/demo.py
