@@ -7,7 +7,7 @@ ENGINE_BIN := .engine/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: setup engine test test-fast constraints demo bench emulator clean
+.PHONY: setup engine test test-fast package-check newest-sdk-check constraints demo bench emulator clean
 
 setup: $(STAMP)
 
@@ -24,12 +24,24 @@ $(STAMP): pyproject.toml constraints.txt
 engine:
 	tools/pulumi-engine/build.sh $(ENGINE_BIN)
 
+# After the suite, the two package checks run side by side (each one's output once it is done).
 test: setup engine
 	$(PY) -m pytest tests
+	@echo "package-check and newest-sdk-check (in parallel; output as each finishes)"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target package-check newest-sdk-check
 
 # Everything but the real-engine tier (for a quick loop while editing).
 test-fast: setup
 	$(PY) -m pytest tests -m "not engine"
+
+# Build the sdist and wheel, install the wheel into a fresh virtualenv outside the checkout and run
+# examples/bundle-ids through the engine from that install (tools/package_check.py).
+package-check: setup engine
+	$(PY) tools/package_check.py wheel
+
+# The bundle-ids engine tests with the newest Pulumi SDK pyproject.toml allows (in .venv-newest/).
+newest-sdk-check: setup engine
+	$(PY) tools/package_check.py newest-sdk
 
 # Re-resolve constraints.txt (tools/constraints.py): the newest releases pyproject.toml's ranges
 # allow, the SDK at the engine's release, for each Python in CONSTRAINTS_PYTHONS. Review the diff,
@@ -48,4 +60,4 @@ emulator: setup
 	$(PY) -m pulumi_appstoreconnect.emulator
 
 clean:
-	rm -rf $(VENV) .engine .asc-emulator .pytest_cache
+	rm -rf $(VENV) .venv-newest .engine .asc-emulator .pytest_cache

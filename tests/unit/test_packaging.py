@@ -1,4 +1,8 @@
-"""What users install: the dependency ranges and constraints.txt (tools/constraints.py)."""
+"""What users install: the dependency ranges, constraints.txt, and tools/package_check.py's archive checks.
+
+The checks themselves (build, install the wheel outside the checkout, run the example; the newest
+SDK) run after the suite in ``make test``; these pin down the logic they rely on.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -97,3 +102,50 @@ def test_constraints_file_is_generated_for_every_supported_python() -> None:
     header = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line.startswith("# Generated")]
     assert header and "for Python 3.10, 3.11, 3.12, 3.13;" in header[0], "run make constraints"
     assert ".".join(platform.python_version_tuple()[:2]) in header[0]
+
+
+# -- tools/package_check.py: what the archives must hold ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def check() -> ModuleType:
+    return load("package_check")
+
+
+EXPECTED = ["pulumi_appstoreconnect/__init__.py", "pulumi_appstoreconnect/emulator/seeds/demo.json"]
+
+
+def test_package_files_are_every_file_of_the_package(check: ModuleType) -> None:
+    files = check.package_files(ROOT)
+    assert "pulumi_appstoreconnect/emulator/seeds/demo.json" in files
+    assert "pulumi_appstoreconnect/cli.py" in files
+    assert not [f for f in files if "__pycache__" in f]
+
+
+def test_sdist_without_package_data_fails_naming_the_file(check: ModuleType) -> None:
+    top = "pulumi_appstoreconnect-0.1.0"
+    complete = [top, f"{top}/pyproject.toml", f"{top}/README.md", *(f"{top}/provider/{p}" for p in EXPECTED)]
+    assert check.sdist_problems(complete, EXPECTED) == []
+    assert check.sdist_problems([n for n in complete if not n.endswith(".json")], EXPECTED) == [
+        "the sdist lacks provider/pulumi_appstoreconnect/emulator/seeds/demo.json"
+    ]
+
+
+def test_wheel_without_package_data_stray_packages_or_console_script_fails(check: ModuleType) -> None:
+    dist_info = "pulumi_appstoreconnect-0.1.0.dist-info"
+    names = [*EXPECTED, f"{dist_info}/METADATA", f"{dist_info}/entry_points.txt"]
+    entry_points = "[console_scripts]\npulumi-appstoreconnect = pulumi_appstoreconnect.cli:main\n"
+    assert check.wheel_problems(names, entry_points, EXPECTED) == []
+    assert check.wheel_problems([*names[1:], "tests/__init__.py"], "", EXPECTED) == [
+        "the wheel lacks pulumi_appstoreconnect/__init__.py",
+        "the wheel installs 'tests' next to the package",
+        "the wheel's entry_points.txt lacks the console script "
+        "`pulumi-appstoreconnect = pulumi_appstoreconnect.cli:main`",
+    ]
+
+
+def test_the_example_copy_names_the_given_virtualenv(check: ModuleType, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    project = check.project_copy(venv, tmp_path / "project")
+    assert f"    virtualenv: {venv}\n" in (project / "Pulumi.yaml").read_text()
+    assert (project / "__main__.py").read_text().endswith(check.EXPORT_WHERE)

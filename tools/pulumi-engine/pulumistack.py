@@ -42,12 +42,13 @@ class Stack:
     program: Path
     env: dict[str, str]
     name: str = "dev"
+    runner: Path = RUN  # run.py (tools/package_check.py runs a copy outside the checkout)
 
     def run(
         self, *args: str, check: bool = True, echo: bool = False, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """``pulumi <args> --stack <name> --non-interactive``; raises on failure when ``check``."""
-        cmd = [sys.executable, str(RUN), "--program", str(self.program), "--", *args]
+        cmd = [sys.executable, str(self.runner), "--program", str(self.program), "--", *args]
         if args[:2] != ("stack", "init"):
             cmd += ["--stack", self.name]
         cmd.append("--non-interactive")
