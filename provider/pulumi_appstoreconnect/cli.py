@@ -1,4 +1,4 @@
-"""``pulumi-appstoreconnect emulator | keygen | doctor``."""
+"""``pulumi-appstoreconnect emulator | keygen | doctor | preview-summary | drift-summary``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .client import AppStoreConnectClient, ConnectionFailed, RetryPolicy
 from .client.auth import AUDIENCE, MAX_TOKEN_LIFETIME
-from .client.errors import error_from_response
+from .client.errors import AppStoreConnectError, error_from_response
+from .preview_summary import summary_command
+from .roles import AGREEMENTS_EXPLANATION, Probe, explain, is_agreements, is_role_refusal, probe_access
 from .settings import KEY_FILE_NAME, ConfigurationError, Settings, resolve_settings
 
 __all__ = ["doctor", "keygen", "main"]
@@ -31,6 +33,13 @@ APPLE_KEY_ID = re.compile(r"^[A-Z0-9]{10}$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 MAX_CLOCK_SKEW = 60
 PROBE_PATH = "/v1/bundleIds"
+
+SUMMARIES = {
+    "preview-summary": "Markdown summary of `pulumi preview --json` (stdin or FILE) for a pull request: "
+    "exit 0, or 2 when the preview failed",
+    "drift-summary": "Markdown summary of `pulumi preview --refresh --expect-no-changes --json` (stdin or FILE): "
+    "what drifted; exit 0 no drift, 1 drift, 2 the preview failed",
+}
 
 # doctor's options, named like the stack config keys they override
 DOCTOR_OPTIONS = {
@@ -142,14 +151,18 @@ def _check_token(client: AppStoreConnectClient, now: float, report: _Report) -> 
         report.line("OK", f"token expires in {ahead / 60:.1f} min (exp - iat {span / 60:.1f} min; limit 20 min)")
 
 
-def _check_request(client: AppStoreConnectClient, clock: Callable[[], float], report: _Report) -> None:
+def _check_request(
+    client: AppStoreConnectClient, clock: Callable[[], float], report: _Report
+) -> tuple[httpx.Response | None, AppStoreConnectError | None]:
+    """The first authenticated request; returns its response (None when the checks cannot go
+    on: no answer, 401, agreements) and its error."""
     probe = f"GET {PROBE_PATH}?limit=1"
     sent = clock()
     try:
         response = client.send("GET", PROBE_PATH, params={"limit": 1})
     except ConnectionFailed as exc:
         report.line("FAIL", f"{probe}: cannot reach {client.settings.base_url}: {exc.reason}")
-        return
+        return None, None
     local = (sent + clock()) / 2
     server_date = response.headers.get("Date")
     parsed = email.utils.parsedate_to_datetime(server_date) if server_date else None
@@ -167,15 +180,39 @@ def _check_request(client: AppStoreConnectClient, clock: Callable[[], float], re
     suffix = f" (rate limit: {rate.describe()})" if rate else ""
     if response.is_success:
         report.line("OK", f"{probe}: {response.status_code} {response.reason_phrase}{suffix}")
-        return
+        return response, None
     error = error_from_response(response, rate_limit=rate)
-    first_line = str(error).splitlines()[0]
-    report.line("FAIL", f"{first_line}{suffix}")
+    if is_role_refusal(error):  # a 403 proves the token was accepted: the role is the matter
+        report.line("OK", f"the token is accepted ({probe}: {response.status_code} {error.code}: the key's role, see Access){suffix}")
+        return response, error
+    report.line("FAIL", f"{str(error).splitlines()[0]}{suffix}")
     if response.status_code == 401:
         _explain_401(client.settings, report)
+    elif is_agreements(error):
+        print(f"         {AGREEMENTS_EXPLANATION}", file=report.out)
     else:
         for hint in error.hints():
             print(f"         {hint}", file=report.out)
+    return None, error
+
+
+def _check_access(
+    client: AppStoreConnectClient, response: httpx.Response, error: AppStoreConnectError | None, report: _Report
+) -> None:
+    """A read of each type the provider manages and a write that cannot change anything: what
+    the key's role allows, and which role the program needs."""
+    report.section("Access (a read of each type the provider manages; a write of an id that cannot exist)")
+    try:
+        document = response.json() if error is None else None
+    except ValueError:
+        document = None
+    data = document.get("data") if isinstance(document, dict) else None
+    bundle_id = data[0].get("id") if isinstance(data, list) and data and isinstance(data[0], dict) else None
+    probes = probe_access(client, Probe("read bundleIds", f"GET {PROBE_PATH}?limit=1", error), bundle_id)
+    for probe in probes:
+        report.line("OK" if probe.passed else "FAIL", probe.describe())
+    for text in explain(probes, individual=client.settings.issuer_id is None):
+        print(f"         {text}", file=report.out)
 
 
 def _explain_401(settings: Settings, report: _Report) -> None:
@@ -220,7 +257,8 @@ def doctor(
     out: TextIO | None = None,
     clock: Callable[[], float] = time.time,
 ) -> int:
-    """Check the credentials end to end and print a report; 0 when everything passed."""
+    """Check the credentials end to end and what the key's role allows (changing nothing), and
+    print a report; 0 when everything passed."""
     report = _Report(out or sys.stdout)
     print("pulumi-appstoreconnect doctor", file=report.out)
     report.section("Settings")
@@ -248,10 +286,12 @@ def doctor(
     report.section("Checks")
     report.line("OK", "private key is an EC P-256 private key")
     _check_ids(settings, report)
-    # One probe, reported as it is: doctor diagnoses, it does not wait out failures.
+    # Each probe sent once, reported as it is: doctor diagnoses, it does not wait out failures.
     with AppStoreConnectClient(settings, transport=transport, clock=clock, retry=RetryPolicy.no_retries()) as client:
         _check_token(client, clock(), report)
-        _check_request(client, clock, report)
+        response, error = _check_request(client, clock, report)
+        if response is not None:
+            _check_access(client, response, error, report)
     verdict = "all checks passed" if not report.failures else f"{report.failures} check(s) failed"
     print(f"\nResult: {verdict}", file=report.out)
     return 0 if not report.failures else 1
@@ -281,6 +321,10 @@ def _parser() -> argparse.ArgumentParser:
     for key, text in DOCTOR_OPTIONS.items():
         flag = "--" + re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), key)
         doctor_parser.add_argument(flag, f"--{key}", dest=key, help=text)
+
+    for name, text in SUMMARIES.items():
+        summary = commands.add_parser(name, help=text, description=text)
+        summary.add_argument("file", nargs="?", help="the output of `pulumi preview --json` (default: stdin)")
     return parser
 
 
@@ -303,6 +347,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(args_list)
     if args.command == "keygen":
         return _keygen_command(args, sys.stdout)
+    if args.command in SUMMARIES:
+        if args.file is None:
+            text = sys.stdin.read()
+        else:  # a missing file: pulumi did not get as far as writing it
+            text = Path(args.file).read_text() if Path(args.file).exists() else ""
+        return summary_command(text, sys.stdout, drift=args.command == "drift-summary")
     config = {key: getattr(args, key) for key in DOCTOR_OPTIONS if getattr(args, key)}
     return doctor(config)
 

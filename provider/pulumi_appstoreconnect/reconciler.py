@@ -642,16 +642,17 @@ class SpecProvider(dyn.ResourceProvider):
         # The old outputs with the program's new inputs on top (computed values carry over).
         outputs = {**self._inputs(olds), **{k: v for k, v in inputs.items() if k in news}}
         _MEMORY.manage(spec.rest_type, id_)
+        # The bookkeeping records what the program declares (not the values Apple filled in).
         if not changed:  # only provider options changed (renew_before_days): nothing to PATCH
             account = (olds.get(PROVENANCE) or {}).get("account")
-            return dyn.UpdateResult({**self._derive(outputs), PROVENANCE: self._provenance(outputs, account)})
+            return dyn.UpdateResult({**self._derive(outputs), PROVENANCE: self._provenance(inputs, account)})
         _MEMORY.change(spec, outputs)
         try:
             data = self.client.update(spec.rest_type, id_, changed)
         except NotFoundError:
             self._confirm_gone(id_, olds, "Updating")
             raise
-        return dyn.UpdateResult(self._outputs(data, outputs))
+        return dyn.UpdateResult({**self._outputs(data, outputs), PROVENANCE: self._provenance(inputs)})
 
     # -- delete -----------------------------------------------------------------------
 

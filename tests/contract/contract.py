@@ -108,6 +108,13 @@ DEVIATIONS: dict[str, Deviation] = {
             "response quoted in AvdLee/appstoreconnect-swift-sdk#263 (GET …/appStoreVersionPhasedRelease); "
             "project fixture tests/contract/fixtures/to_one_related_null.json",
         ),
+        Deviation(
+            "error-links-see",
+            "error objects carry links.see (e.g. \"/business\" on the agreements 403), which the spec's "
+            "ErrorLinks lacks",
+            "codemagic/error_response_with_links.json (see: /agreements); the 403 quoted in Apple Developer "
+            "Forums thread 819390 (see: /business); tests/unit/fixtures/asc_errors/agreements_links_see.json",
+        ),
     )
 }
 
@@ -329,8 +336,10 @@ class Contract:
 
     def _apply_deviations(self, operation: str, body: Any) -> tuple[Any, list[str]]:
         """The body with the listed deviations taken out (see :data:`DEVIATIONS`)."""
-        if not self.deviations_allowed or not isinstance(body, dict) or "errors" in body:
+        if not self.deviations_allowed or not isinstance(body, dict):
             return body, []
+        if "errors" in body:
+            return _without_error_see(body)
         applied: list[str] = []
         if "data" in body and body["data"] is None and operation.startswith("GET ") and _is_to_one(operation):
             links = body.get("links")
@@ -358,6 +367,21 @@ class Contract:
                     del resource["relationships"]
                     applied.append("capability-bundleId-relationship")
         return document, applied
+
+
+def _without_error_see(body: dict[str, Any]) -> tuple[Any, list[str]]:
+    """An error document without its errors' ``links.see`` (deviation ``error-links-see``)."""
+    errors = body.get("errors")
+    if not isinstance(errors, list) or not any(isinstance(e, dict) and isinstance(e.get("links"), dict) and "see" in e["links"] for e in errors):
+        return body, []
+    document = copy.deepcopy(body)
+    for item in document["errors"]:
+        links = item.get("links") if isinstance(item, dict) else None
+        if isinstance(links, dict) and "see" in links:
+            del links["see"]
+            if not links:
+                del item["links"]
+    return document, ["error-links-see"]
 
 
 _SKIP = object()

@@ -49,6 +49,7 @@ CASES: dict[str, tuple[str, str, int, set[str] | None]] = {
     "profiles_linkage_paging.json": ("GET", "/v1/profiles", 200, {"timestamp-offset-without-colon", "null-attributes"}),
     "bundle_ids_page_next_null.json": ("GET", "/v1/bundleIds", 200, None),
     "certificates_mixed_timestamps.json": ("GET", "/v1/certificates", 200, None),
+    "agreements_forbidden_links_see.json": ("GET", "/v1/bundleIds", 403, {"error-links-see"}),
 }
 
 

@@ -103,3 +103,16 @@ def test_read_tolerates_a_platform_outside_the_spec(provider: SpecProvider, admi
     # What a refresh read is drift, never a replacement (scenario 2 of issue 8).
     diff = provider.diff(created.id, result.outs, dict(PROPS))
     assert diff.changes is True and diff.replaces == []
+
+
+def test_an_update_records_what_the_program_declared_not_what_apple_filled_in(provider: SpecProvider) -> None:
+    # seed_id left to Apple: after a rename (an update) and a refresh, the inputs still leave it
+    # unset, so a later preview does not show it as removed.
+    from ..providers import stored
+
+    created = provider.create(dict(PROPS))
+    news = stored({**PROPS, "name": "Renamed"})  # as the engine hands them over: seed_id dropped
+    updated = provider.update(created.id, stored(created.outs), news)
+    assert updated.outs["_provenance"]["declared"].get("seed_id") is None
+    refreshed = provider.read(created.id, stored(updated.outs))
+    assert refreshed.inputs["seed_id"] is None and refreshed.outs["seed_id"] == created.outs["seed_id"]

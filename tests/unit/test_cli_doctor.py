@@ -54,8 +54,14 @@ def test_doctor_passes_against_a_200(tmp_path: Path) -> None:
     assert '"kid": "TESTKEY123"' in out and f'"iss": "{ISSUER_ID}"' in out and '"aud": "appstoreconnect-v1"' in out
     assert "clock skew +0 s" in out
     assert "200 OK (rate limit: user-hour-lim 3600, user-hour-rem 3500)" in out
-    (request,) = recorder.requests
+    request = recorder.requests[0]
     assert str(request.url) == f"{BASE_URL}/v1/bundleIds?limit=1"
+    # then one read of each other type, and a write that cannot change anything (no App ID was
+    # listed, so its capabilities are not read)
+    assert [(r.method, r.url.path) for r in recorder.requests[1:]] == [
+        ("GET", "/v1/devices"), ("GET", "/v1/certificates"), ("GET", "/v1/profiles"),
+        ("PATCH", "/v1/bundleIds/pulumi-appstoreconnect-doctor-probe"),
+    ]
     token = recorder.tokens()[0]
     assert token not in out and token.split(".")[2] not in out  # claims are shown, never the signed token
     assert pem_body(ec_pem()) not in out
@@ -121,7 +127,8 @@ def test_doctor_shows_forbidden_hints(tmp_path: Path) -> None:
     key_file = write_key(tmp_path, f"AuthKey_{KEY_ID}.p8")
     code, out, _ = run_doctor(team_env(key_file), lambda r: respond(403, fixture("agreements_links_see.json")))
     assert code == 1
-    assert "sign the current agreements" in out
+    assert "Only the Account Holder can accept it" in out and "https://appstoreconnect.apple.com/business" in out
+    assert "Access" not in out  # nothing else can pass until it is signed
 
 
 def test_doctor_unreachable_server(tmp_path: Path) -> None:

@@ -87,13 +87,17 @@ HINT_401 = (
     "minutes. Run `pulumi-appstoreconnect doctor` to check each of these."
 )
 HINT_FORBIDDEN = (
-    "The API key's role lacks permission for this request: use a key with the Admin or App "
-    "Manager role (Developer is enough for development signing assets and reads), created in "
-    "Users and Access > Integrations."
+    "The API key's role lacks permission for this request: creating, changing or deleting App "
+    "IDs, capabilities, devices, certificates and profiles needs a team key with the Admin or App "
+    "Manager role (Developer can only read them; individual keys cannot use these endpoints at "
+    "all). A key's role cannot be changed: create a team key in Users and Access > Integrations. "
+    "`pulumi-appstoreconnect doctor` shows what the current key can read and write."
 )
 HINT_AGREEMENTS = (
     "The Account Holder must sign the current agreements in the App Store Connect web UI "
-    "(Business section); the API cannot accept them."
+    "(Business section): https://appstoreconnect.apple.com/business, often an updated Apple "
+    "Developer Program License Agreement. The API cannot accept them, and until then every "
+    "request fails with this 403."
 )
 
 

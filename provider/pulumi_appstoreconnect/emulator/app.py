@@ -1,13 +1,14 @@
 """The emulator as a plain WSGI application, and the :class:`Emulator` facade.
 
 Request flow for ``/v1/...``: verify the JWT (401 otherwise), take one unit of the key's
-hourly budget (429 when spent), route and validate (404/405/400), run the generic handler,
+hourly budget (429 when spent), check the key's role and the agreements (403, see
+:mod:`.access`), route and validate (404/405/400), run the generic handler,
 log the request (method, path, query, status — never headers or tokens). Every response,
 errors included, carries ``X-Rate-Limit`` and ``Content-Type: application/json``.
 
 ``/_emulator/...`` is the admin API (not Apple's, no auth): health, out-of-band object
-changes (drift), certificate revocation, the emulator's CA, the request log, fault injection
-and a reset. See :class:`AdminApi`.
+changes (drift), certificate revocation, the emulator's CA, the request log, fault injection,
+the key's access (role, agreements) and a reset. See :class:`AdminApi`.
 
 Faults (:mod:`.faults`) apply to ``/v1`` requests only: latency first, then a 429/500/503
 answer instead of handling, or a dropped connection before or after handling (the app raises
@@ -30,6 +31,7 @@ from urllib.parse import parse_qsl, unquote
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from .access import KeyAccess
 from .faults import DROP_AFTER_COMMIT, DROP_BEFORE_COMMIT, FaultInjector, Injection, dropped_connection
 from .routes import Api, Registry, Request, ResourceType, Response
 from .rules import ADMIN_CREATE, ADMIN_UPDATE, Context
@@ -200,6 +202,7 @@ class AdminApi:
     ``GET /health``; ``GET|POST /objects/{type}``; ``GET|PATCH|DELETE /objects/{type}/{id}``;
     ``POST /certificates/{id}/revoke``; ``GET /ca``; ``GET|DELETE /requests``;
     ``GET|POST|DELETE /faults`` and ``GET|DELETE /faults/{id}`` (see :mod:`.faults`);
+    ``GET|PATCH /access`` (the key's roles and the agreements, see :mod:`.access`);
     ``POST /reset``.
     Object bodies are ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}``
     (a JSON array of them creates several in one transaction). Attributes are stored as given
@@ -240,7 +243,11 @@ class AdminApi:
             self.store.reset()
             self.emulator.rate_limiter.reset()
             self.emulator.faults.reset()
+            self.emulator.access.reset()
             return Response(200, {"ok": True})
+        if parts == ["access"] and method in ("GET", "PATCH"):
+            access = self.emulator.access
+            return Response(200, access.update(self._json(body)) if method == "PATCH" else access.to_json())
         if parts[:1] == ["faults"] and len(parts) in (1, 2):
             return self._faults(method, parts[1] if len(parts) == 2 else None, body)
         if route == ("GET", "ca") and len(parts) == 1:
@@ -396,6 +403,7 @@ class EmulatorApp:
         self.verifier = TokenVerifier(credentials, clock)
         self.rate_limiter = RateLimiter(rate_limit, clock)
         self.faults = FaultInjector()
+        self.access = KeyAccess()
         self._sleep = sleep  # the latency faults' (injectable for tests)
         self.admin = AdminApi(self)
         self.access_log = access_log
@@ -475,6 +483,7 @@ class EmulatorApp:
             )
         query = parse_qsl(raw_query, keep_blank_values=True)
         try:
+            self.access.check(method, path)
             response = self.api.handle(Request(method, path, query, raw_query, base_url, body))
         except ApiError as exc:
             exc.headers.setdefault("X-Rate-Limit", rate_header)
@@ -584,6 +593,11 @@ class Emulator:
     def faults(self) -> FaultInjector:
         """The fault rules (in memory), as the admin API's ``/_emulator/faults`` sees them."""
         return self.app.faults
+
+    @property
+    def access(self) -> KeyAccess:
+        """The key's roles and the agreements flag, as ``/_emulator/access`` sees them."""
+        return self.app.access
 
     @property
     def key_id(self) -> str:

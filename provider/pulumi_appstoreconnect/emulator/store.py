@@ -44,6 +44,7 @@ class ErrorItem:
     detail: str
     source: dict[str, str] | None = None
     meta: dict[str, Any] | None = None
+    links: dict[str, str] | None = None  # e.g. the agreements 403's {"see": "/business"}
 
     def to_json(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -57,6 +58,8 @@ class ErrorItem:
             item["source"] = dict(self.source)
         if self.meta:
             item["meta"] = self.meta
+        if self.links:
+            item["links"] = dict(self.links)
         return item
 
 
