@@ -5,6 +5,10 @@ file backend and PULUMI_HOME, and credentials for the emulator through stack con
 a team configures a real account. The copy keeps its Pulumi.yaml unmodified: it sits at the
 same path under the work directory as under the checkout, next to a ``.venv`` link to this
 checkout's virtualenv, so the relative ``virtualenv:`` resolves as it does in the repository.
+
+``PULUMI_ENGINE_PROGRAM_VENV`` makes :func:`new_stack` link another virtualenv instead: the
+programs and their dynamic providers then run with the packages installed there (CI's newest-SDK
+check, see tools/package_check.py), while the tests themselves run in the checkout's ``.venv``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 RUN = Path(__file__).resolve().parent / "run.py"
 DEFAULT_ENGINE_BIN = ROOT / ".engine" / "bin"
+PROGRAM_VENV_ENV = "PULUMI_ENGINE_PROGRAM_VENV"
+
+
+def program_venv() -> Path:
+    """The virtualenv :func:`new_stack`'s programs run with: ``$PULUMI_ENGINE_PROGRAM_VENV``, else ``.venv``."""
+    named = os.environ.get(PROGRAM_VENV_ENV)
+    venv = Path(named).absolute() if named else ROOT / ".venv"
+    if named and not (venv / "bin" / "python").exists():
+        raise RuntimeError(f"{PROGRAM_VENV_ENV}={named}: {venv} is not a virtualenv (no bin/python)")
+    return venv
 
 
 @dataclass
@@ -28,12 +42,13 @@ class Stack:
     program: Path
     env: dict[str, str]
     name: str = "dev"
+    runner: Path = RUN  # run.py (tools/package_check.py runs a copy outside the checkout)
 
     def run(
         self, *args: str, check: bool = True, echo: bool = False, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
         """``pulumi <args> --stack <name> --non-interactive``; raises on failure when ``check``."""
-        cmd = [sys.executable, str(RUN), "--program", str(self.program), "--", *args]
+        cmd = [sys.executable, str(self.runner), "--program", str(self.program), "--", *args]
         if args[:2] != ("stack", "init"):
             cmd += ["--stack", self.name]
         cmd.append("--non-interactive")
@@ -84,7 +99,7 @@ def new_stack(
     engine_bin: Path | None = None,
 ) -> Stack:
     source = Path(example) if Path(example).is_absolute() else ROOT / "examples" / example
-    program = copy_program(source, workdir)
+    program = copy_program(source, workdir, venv=program_venv())
     backend = workdir / "backend"
     backend.mkdir(parents=True, exist_ok=True)
     # Only the credentials in stack config count: nothing leaks in from the caller's shell.
