@@ -28,8 +28,22 @@ from typing import Any, Iterable
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "provider" / "pulumi_appstoreconnect" / "emulator" / "openapi" / "appstoreconnect-openapi-4.4.1-excerpt.json"
 EXPECTED_VERSION = "4.4.1"
-# The JSON:API types the emulator serves: every path under /v1/<type> is kept.
-TYPES = ("bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles")
+# The JSON:API types the emulator serves: their collections and instances, and the related and
+# relationship endpoints between two of them (an app's betaGroups, not its in-app purchases).
+TYPES = (
+    # signing
+    "bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles",
+    # TestFlight
+    "apps", "builds", "preReleaseVersions", "betaGroups", "betaTesters", "betaAppLocalizations",
+    "betaAppReviewDetails", "betaBuildLocalizations", "betaLicenseAgreements",
+    # App Store metadata and media
+    "appInfos", "appInfoLocalizations", "appCategories", "ageRatingDeclarations", "appStoreVersions",
+    "appStoreVersionLocalizations", "appStoreReviewDetails", "appScreenshotSets", "appScreenshots",
+    "appPreviewSets", "appPreviews",
+)
+# Types kept although outside TYPES: the signing types' original selection kept every path under
+# them, related ones included (a certificate's passTypeId, a bundle ID's app).
+EVERY_PATH = ("bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles")
 METHODS = ("get", "put", "post", "patch", "delete")
 SOURCE = (
     "Apple's App Store Connect API OpenAPI specification (app-store-connect-openapi-specification.zip "
@@ -37,9 +51,48 @@ SOURCE = (
 )
 
 
+_NESTED = re.compile(r"^/v1/(?P<type>[A-Za-z]+)/\{id\}/(?:relationships/)?[A-Za-z]+$")
+
+
+def _related_type(spec: dict[str, Any], item: dict[str, Any]) -> str | None:
+    """The JSON:API type a related or relationship endpoint answers with (its GET's data type)."""
+    operation = item.get("get") or item.get("post") or item.get("delete") or item.get("patch") or {}
+    for response in (operation.get("responses") or {}).values():
+        schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
+        if schema is None:
+            continue
+        if "$ref" in schema:
+            schema = _resolve(spec, schema["$ref"])[1]
+        data = (schema.get("properties") or {}).get("data") or {}
+        if "$ref" in data:
+            data = _resolve(spec, data["$ref"])[1]
+        data = data.get("items", data)
+        if "$ref" in data:
+            data = _resolve(spec, data["$ref"])[1]
+        enum = ((data.get("properties") or {}).get("type") or {}).get("enum")
+        if enum:
+            return str(enum[0])
+    body = ((operation.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema") or {}
+    if "$ref" in body:
+        body = _resolve(spec, body["$ref"])[1]
+    data = ((body.get("properties") or {}).get("data") or {})
+    data = data.get("items", data)
+    enum = ((data.get("properties") or {}).get("type") or {}).get("enum")
+    return str(enum[0]) if enum else None
+
+
 def selected_paths(spec: dict[str, Any], types: Iterable[str] = TYPES) -> list[str]:
+    types = tuple(types)
     wanted = re.compile(rf"^/v1/(?:{'|'.join(map(re.escape, types))})(?:/|$)")
-    return [path for path in spec["paths"] if wanted.match(path)]
+    kept = []
+    for path, item in spec["paths"].items():
+        if not wanted.match(path):
+            continue
+        nested = _NESTED.match(path)
+        if nested and nested["type"] not in EVERY_PATH and _related_type(spec, item) not in types:
+            continue  # a relationship to a type the project does not serve
+        kept.append(path)
+    return kept
 
 
 def _refs(node: Any) -> Iterable[str]:
@@ -95,7 +148,11 @@ def excerpt(spec: dict[str, Any], *, source_sha256: str, types: Iterable[str] = 
         "sourceVersion": version,
         "sourceSha256": source_sha256,
         "generator": "tools/openapi_excerpt.py",
-        "selection": f"every operation under /v1/{{{','.join(types)}}} and the components they reference",
+        "selection": (
+            f"the collections and instances of /v1/{{{','.join(types)}}}, their related and relationship "
+            f"endpoints between two of these types (all of them under /v1/{{{','.join(EVERY_PATH)}}}), and the "
+            "components they reference"
+        ),
         "operations": operations,
     }
     document: dict[str, Any] = {"openapi": spec["openapi"], "info": info}

@@ -195,6 +195,11 @@ class ResourceType:
     def has_linkage(self, relation: str) -> bool:
         return self.surface is not None and relation in self.surface.linkage_endpoints and relation in self.relations
 
+    def links_on(self, relation: str) -> bool:
+        """Whether a rendered relationship carries ``links`` (as Apple's schema declares)."""
+        link = self.surface.relationships.get(relation) if self.surface is not None else None
+        return link is None or link.links
+
     def fieldset_names(self) -> frozenset[str] | None:
         """Names valid in ``fields[<type>]`` (None: not checked, for bare types)."""
         if not self.served:
@@ -574,9 +579,12 @@ class Api:
                 continue
             relation = rt.relations.get(name)
             to_many = relation.to_many if relation else isinstance(obj.relationships.get(name), list)
-            # Apple sends links on every relationship, endpoints behind them or not (a capability's
-            # bundleId in codemagic's recorded bundle_id_capability.json).
-            member: dict[str, Any] = {"links": {"self": f"{self_url}/relationships/{name}", "related": f"{self_url}/{name}"}}
+            # Apple sends links where its schema declares them, endpoints behind them or not, and
+            # on relationships its live answers add (a capability's bundleId in codemagic's
+            # recorded bundle_id_capability.json).
+            member: dict[str, Any] = {}
+            if rt.links_on(name):
+                member["links"] = {"self": f"{self_url}/relationships/{name}", "related": f"{self_url}/{name}"}
             if name in shown:
                 ids, limit = shown[name]
                 related_type = relation.related_type if relation else name

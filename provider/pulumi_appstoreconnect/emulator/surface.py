@@ -66,6 +66,7 @@ class Link:
     name: str
     related_type: str
     to_many: bool
+    links: bool = True  # the response's relationship object declares `links`
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def _link(spec: _Spec, name: str, schema: Any) -> Link:
     to_many = data.get("type") == "array"
     item = spec.resolve(data.get("items")) if to_many else data
     enum = spec.resolve(spec.properties(item).get("type") or {}).get("enum") or [name]
-    return Link(name, str(enum[0]), to_many)
+    return Link(name, str(enum[0]), to_many, "links" in spec.properties(schema))
 
 
 def _body(spec: _Spec, schema: Any) -> Body:
