@@ -13,6 +13,7 @@ import sys
 import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Mapping
+from urllib.parse import parse_qsl, quote
 
 import pulumi
 import pulumi.dynamic as dyn
@@ -21,7 +22,7 @@ from pulumi.runtime import rpc
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .client import AppStoreConnectClient
-from .client.errors import ConflictError, ConnectionFailed, NotFoundError, ServerError
+from .client.errors import AppStoreConnectError, ConflictError, ConnectionFailed, NotFoundError, ServerError
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
 from .settings import Settings, resolve_settings
 from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, CreateMode, DeleteSemantics, FieldSpec, ResourceSpec
@@ -263,6 +264,8 @@ class SpecProvider(dyn.ResourceProvider):
             if reason:
                 failures.append(dyn.CheckFailure(f.name, reason))
                 continue
+            if f.membership is not None and isinstance(normalized, list):
+                normalized = list(dict.fromkeys(normalized))  # an id listed twice is one member
             checked[f.name] = normalized
 
         if not failures and not unknown and spec.hooks.validate is not None:
@@ -288,10 +291,11 @@ class SpecProvider(dyn.ResourceProvider):
         for rest_type, field_name, reason in spec.regenerate_after:
             if _MEMORY.changed(rest_type, field_name, olds.get(field_name)) and reason not in replaces:
                 replaces.append(reason)
-        key = spec.natural_key
-        # Natural keys are unique at Apple: a replacement that keeps the key must free it first.
+        # A replacement that keeps an identity Apple keeps unique (the key, within the same
+        # parent) must free it first.
+        identity = {f.name for f in spec.natural_keys} | ({spec.parent.name} if spec.parent else set())
         delete_first = bool(replaces) and (
-            spec.delete_before_replace or (key is not None and key.name not in replaces)
+            spec.delete_before_replace or (spec.post_is_unique and bool(identity) and not identity & set(replaces))
         )
         if replaces:
             _MEMORY.replace(spec.rest_type, id_)
@@ -352,10 +356,11 @@ class SpecProvider(dyn.ResourceProvider):
         data = self._adopt(inputs)
         if data is None and spec.hooks.before_create is not None:
             data = spec.hooks.before_create(self, inputs)
+        fresh = False
         if data is None:
             extra, local = spec.hooks.prepare_create(inputs) if spec.hooks.prepare_create else ({}, {})
             inputs.update(local)
-            data = self._post(inputs, extra)
+            data, fresh = self._post(inputs, extra)
             follow_up = {
                 f.wire: inputs[f.name]
                 for f in spec.attributes
@@ -366,9 +371,14 @@ class SpecProvider(dyn.ResourceProvider):
                 data = self.client.update(spec.rest_type, data["id"], follow_up)
         _MEMORY.manage(spec.rest_type, data["id"])
         _MEMORY.change(spec, inputs)
-        return dyn.CreateResult(data["id"], self._outputs(data, inputs))
+        outputs = self._outputs(data, inputs)
+        if fresh:
+            outputs.update(self._attach_new(data["id"], inputs))
+        return dyn.CreateResult(data["id"], outputs)
 
-    def _post(self, inputs: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    def _post(self, inputs: dict[str, Any], extra: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The created object, and whether this POST made it (False: an existing object was
+        taken over after an ambiguous failure or a 409)."""
         spec = self.spec
         attributes = {
             f.wire: inputs[f.name] for f in spec.attributes if f.sent_on_create and inputs.get(f.name) is not None
@@ -379,17 +389,26 @@ class SpecProvider(dyn.ResourceProvider):
             for f in spec.relationships
             if f.relationship is not None and inputs.get(f.name) is not None
         }
+        relationships.update({
+            f.membership.name: _members_linkage(f, inputs[f.name])
+            for f in spec.memberships
+            if f.membership is not None and f.membership.on_create and inputs.get(f.name)
+        })
         # Objects that exist before this POST are never taken for the one it makes: the stack's
         # own (a renewal finds the certificate it renews by the same public key) and, for types
         # whose identity can repeat, whatever matches already.
         excluded = set(_MEMORY.managed(spec.rest_type))
         if spec.hooks.existing_before_post is not None:
             excluded |= spec.hooks.existing_before_post(self, inputs)
+        elif spec.identified and not spec.post_is_unique:
+            # Apple allows two objects with this key (beta groups of one name): one that
+            # matched before the POST is never taken for the one it made.
+            excluded |= {c["id"] for c in self._candidates(inputs)}
         lookup = {**inputs, **_attribute_inputs(spec, extra)}
         ambiguous = False
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
-                return self.client.create(spec.rest_type, attributes, relationships or None, path=spec.path)
+                return self.client.create(spec.rest_type, attributes, relationships or None, path=spec.path), True
             except ConflictError as exc:
                 # After an ambiguous failure the 409 may be our own earlier POST, which the
                 # look-up missed (listing lag, a failed GET); a type that converges on conflict
@@ -397,7 +416,7 @@ class SpecProvider(dyn.ResourceProvider):
                 if ambiguous or spec.converge_on_conflict:
                     taken = self._take_over(lookup, excluded, f"409 after {'an ambiguous POST' if ambiguous else 'POST'}", patient=True)
                     if taken is not None:
-                        return taken
+                        return taken, False
                 explained = spec.hooks.on_conflict(self, exc, inputs) if spec.hooks.on_conflict else None
                 raise (explained or self._explain_conflict(exc, lookup)) from exc
             except (ServerError, ConnectionFailed) as exc:
@@ -417,7 +436,7 @@ class SpecProvider(dyn.ResourceProvider):
                         raise
                     continue
                 if taken is not None:
-                    return taken
+                    return taken, False
                 if attempt == POST_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
@@ -431,7 +450,7 @@ class SpecProvider(dyn.ResourceProvider):
         a replacement of an adopted resource creates its successor."""
         spec = self.spec
         adopt = inputs.get("adopt")
-        if not adopt and spec.create is not CreateMode.ADOPT_ONLY:
+        if not adopt and spec.create is CreateMode.POST:
             return None
         held = _MEMORY.managed(spec.rest_type)
         listed = self._by_reference(adopt, inputs) if isinstance(adopt, str) else self._candidates(inputs)
@@ -439,11 +458,11 @@ class SpecProvider(dyn.ResourceProvider):
         if found:
             return found[0]
         if spec.create is CreateMode.ADOPT_ONLY:
-            key = spec.natural_key
-            what = f" with {key.name} {inputs.get(key.name)!r}" if key is not None else " for these inputs"
+            what = self._describe_key(inputs)
             raise ProviderError(
-                f"App Store Connect has no {spec.rest_type} object{what} that this stack does not hold "
-                "already, and its API cannot create one: create it in App Store Connect (or Xcode) first."
+                f"App Store Connect has no {spec.rest_type} object {what or 'for these inputs'} "
+                "that this stack does not hold already, and its API cannot create one: create it in App Store "
+                "Connect (or Xcode) first."
             )
         if isinstance(adopt, str) and not listed:
             by = "".join(f" or {wire}" for wire in spec.adopt_by)
@@ -543,14 +562,67 @@ class SpecProvider(dyn.ResourceProvider):
         return self._outputs(data, {}, from_remote=True, bookkeeping=False)
 
     def _converge(self, data: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """PATCH the updatable attributes where an existing object differs from the inputs."""
+        """PATCH the updatable attributes where an existing object differs from the inputs, and
+        bring its memberships to the inputs' (the difference with what Apple has)."""
         remote = self.as_declared(data)
         changed = {
             f.wire: inputs[f.name]
             for f in self.spec.attributes
             if f.sent_on_update and inputs.get(f.name) is not None and not f.same(remote.get(f.name), inputs[f.name])
         }
-        return self.client.update(self.spec.rest_type, data["id"], changed) if changed else data
+        converged = self.client.update(self.spec.rest_type, data["id"], changed) if changed else data
+        for f in self.spec.memberships:
+            if inputs.get(f.name) is not None:
+                self._reconcile_members(data["id"], f, inputs[f.name], previously=[])
+        return converged
+
+    # -- memberships ------------------------------------------------------------------
+
+    def _members_path(self, id_: str, f: FieldSpec) -> str:
+        assert f.membership is not None
+        return f"{self._path(quote(id_, safe=''))}/relationships/{f.membership.name}"
+
+    def members(self, id_: str, f: FieldSpec) -> list[str]:
+        """The ids Apple lists for a membership (every page of the linkage listing)."""
+        return [item["id"] for item in self.client.list_all(self._members_path(id_, f))]
+
+    def _write_members(self, id_: str, f: FieldSpec, method: str, ids: list[str]) -> None:
+        """POST (add) or DELETE (remove) ``ids`` through ``/relationships/<name>`` (204)."""
+        if ids:
+            self.client.request(method, self._members_path(id_, f), json=_members_linkage(f, ids))
+
+    def _reconcile_members(self, id_: str, f: FieldSpec, declared: list[str], previously: list[str] | None) -> None:
+        """Add and remove the difference between ``declared`` and what Apple lists now. An
+        exclusive membership removes every other member; otherwise only ids the program
+        listed before (``previously``) and no longer lists are removed."""
+        assert f.membership is not None
+        current = self.members(id_, f)
+        if f.membership.exclusive:
+            stale = [i for i in current if i not in declared]
+        else:
+            stale = [i for i in (previously or []) if i not in declared and i in current]
+        self._write_members(id_, f, "DELETE", stale)
+        self._write_members(id_, f, "POST", [i for i in declared if i not in current])
+
+    def _attach_new(self, id_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Members of an object this create POSTed, for memberships its POST could not carry.
+        The object exists by now: a failure here must not lose it, so the membership is
+        recorded as unknown (the next preview shows it, the next ``up`` writes it) and said."""
+        recorded: dict[str, Any] = {}
+        for f in self.spec.memberships:
+            assert f.membership is not None
+            declared = inputs.get(f.name)
+            if not declared or f.membership.on_create:
+                continue
+            try:
+                self._write_members(id_, f, "POST", list(declared))
+            except AppStoreConnectError as exc:
+                recorded[f.name] = None
+                _warn(
+                    f"{self.spec.rest_type} {id_} was created, but adding its {f.name} failed ({exc}); "
+                    f"the next `pulumi up` adds them."
+                )
+        return recorded
 
     def _explain_conflict(self, exc: ConflictError, inputs: Mapping[str, Any]) -> Exception:
         """Name the existing object a create collided with, and what the user can do."""
@@ -561,7 +633,8 @@ class SpecProvider(dyn.ResourceProvider):
         existing = next(iter(self._candidates(inputs)), None)
         if existing is None:
             return exc
-        what = f"An existing {spec.rest_type} object (id {existing['id']}) already has {key.name} {inputs[key.name]!r}"
+        keys, scope = self._key_words(inputs)
+        what = f"An existing {spec.rest_type} object (id {existing['id']}) already has {keys}{' in ' + scope if scope else ''}"
         mismatches = self._mismatches(existing, inputs)
         if mismatches:
             what += " with " + ", ".join(f"{name} {remote!r} (the program says {ours!r})" for name, (remote, ours) in mismatches.items())
@@ -586,11 +659,48 @@ class SpecProvider(dyn.ResourceProvider):
     def _candidates(self, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
         if self.spec.hooks.find_existing is not None:
             return self.spec.hooks.find_existing(self, dict(inputs))
+        if self.spec.parent is not None:
+            return self.find_in_parent(inputs)
         key = self.spec.natural_key
         if key is None or inputs.get(key.name) is None:
             return []
         found = self.find_by_natural_key(str(inputs[key.name]))
         return [found] if found is not None else []
+
+    def find_in_parent(self, inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The children of the program's parent (every page of the :class:`~.spec.Parent`
+        listing) whose natural-key attributes all match the inputs', in Apple's order."""
+        parent = self.spec.parent
+        assert parent is not None and parent.parent is not None
+        parent_id = inputs.get(parent.name)
+        if not isinstance(parent_id, str) or _is_unknown(parent_id):
+            return []
+        path, _, query = parent.parent.listing.format(id=quote(parent_id, safe="")).partition("?")
+        listed = self.client.list_all(path, dict(parse_qsl(query)) or None)
+        return [c for c in listed if self._key_matches(c, inputs)]
+
+    def _key_matches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> bool:
+        attributes = candidate.get("attributes") or {}
+        for f in self.spec.natural_keys:
+            wanted, remote = inputs.get(f.name), attributes.get(f.wire)
+            assert f.natural_key is not None
+            if not (isinstance(wanted, str) and isinstance(remote, str) and f.natural_key.matches(remote, wanted)):
+                return False
+        return True
+
+    def _key_words(self, inputs: Mapping[str, Any]) -> tuple[str, str]:
+        """The natural key and its parent in words: (``locale 'en-US'``, ``app 6450000001``);
+        either may be empty (one object per parent has no key)."""
+        spec = self.spec
+        keys = " and ".join(f"{f.name} {inputs.get(f.name)!r}" for f in spec.natural_keys if inputs.get(f.name) is not None)
+        parent = spec.parent
+        scope = f"{parent.name} {inputs[parent.name]}" if parent is not None and inputs.get(parent.name) is not None else ""
+        return keys, scope
+
+    def _describe_key(self, inputs: Mapping[str, Any]) -> str:
+        """``with locale 'en-US' for app 6450000001``, ``for app 6450000001``, or empty."""
+        keys, scope = self._key_words(inputs)
+        return " ".join(part for part in (f"with {keys}" if keys else "", f"for {scope}" if scope else "") if part)
 
     def find_by_natural_key(self, value: str) -> dict[str, Any] | None:
         """The remote object whose natural key equals ``value`` exactly, or None.
@@ -616,6 +726,11 @@ class SpecProvider(dyn.ResourceProvider):
             return dyn.ReadResult(None, {})
         _MEMORY.manage(self.spec.rest_type, id_)
         outs = self._outputs(data, props, from_remote=True)
+        try:
+            outs.update(self._read_members(id_, props))
+        except NotFoundError:
+            self._confirm_gone(id_, props, "Reading")
+            return dyn.ReadResult(None, {})
         # What the program declared survives a refresh: only a program change replaces.
         outs[PROVENANCE] = {**outs[PROVENANCE], "declared": _declared_kept(self.spec, props)}
         declared = outs[PROVENANCE]["declared"]
@@ -627,6 +742,20 @@ class SpecProvider(dyn.ResourceProvider):
             if f.is_input
         }
         return dyn.ReadResult(id_, outs, inputs)
+
+    def _read_members(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Each managed membership as Apple lists it: all of it for an exclusive one, else the
+        program's ids that are still members (one Apple dropped shows as a change)."""
+        found: dict[str, Any] = {}
+        for f in self.spec.memberships:
+            assert f.membership is not None
+            declared = props.get(f.name)
+            if declared is None:
+                found[f.name] = None  # not managed: not read
+                continue
+            current = self.members(id_, f)
+            found[f.name] = current if f.membership.exclusive else [i for i in declared if i in current]
+        return found
 
     def _fetch(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
         """The remote object, or None when it is gone. Some types are only listed via a parent."""
@@ -659,35 +788,51 @@ class SpecProvider(dyn.ResourceProvider):
             for f in spec.attributes
             if f.sent_on_update and not f.same(olds.get(f.name), inputs.get(f.name))
         }
+        members = [f for f in spec.memberships if not f.same(olds.get(f.name), inputs.get(f.name))]
         # The old outputs with the program's new inputs on top (computed values carry over).
         outputs = {**self._inputs(olds), **{k: v for k, v in inputs.items() if k in news}}
         _MEMORY.manage(spec.rest_type, id_)
         # The bookkeeping records what the program declares (not the values Apple filled in).
-        if not changed:  # only provider options changed (renew_before_days): nothing to PATCH
+        if not changed and not members:  # only provider options changed (renew_before_days)
             account = (olds.get(PROVENANCE) or {}).get("account")
             return dyn.UpdateResult({**self._derive(outputs), PROVENANCE: self._provenance(inputs, account)})
         _MEMORY.change(spec, outputs)
         try:
-            data = self.client.update(spec.rest_type, id_, changed)
+            data = self.client.update(spec.rest_type, id_, changed) if changed else None
+            for f in members:
+                self._reconcile_members(id_, f, inputs[f.name], previously=olds.get(f.name))
         except NotFoundError:
             self._confirm_gone(id_, olds, "Updating")
             raise
-        return dyn.UpdateResult({**self._outputs(data, outputs), PROVENANCE: self._provenance(inputs)})
+        updated = self._outputs(data, outputs) if data is not None else self._derive(outputs)
+        return dyn.UpdateResult({**updated, PROVENANCE: self._provenance(inputs)})
 
     # -- delete -----------------------------------------------------------------------
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         spec = self.spec
+        if spec.hooks.delete is not None and spec.hooks.delete(self, id_, props):
+            return
         if spec.delete is DeleteSemantics.RELEASE:
             return
         _MEMORY.change(spec, props)
         try:
-            if spec.delete is DeleteSemantics.DISABLE:
+            if spec.delete is DeleteSemantics.DETACH:
+                self._detach(id_, props)
+            elif spec.delete is DeleteSemantics.DISABLE:
                 self.client.update(spec.rest_type, id_, {"status": "DISABLED"})
             else:
                 self.client.delete(self._path(id_))
         except NotFoundError:
             self._confirm_gone(id_, props, "Deleting")  # else already gone: the desired end state
+
+    def _detach(self, id_: str, props: Mapping[str, Any]) -> None:
+        """Remove the members the program declared (those Apple still lists); the object stays."""
+        for f in self.spec.memberships:
+            declared = props.get(f.name) or []
+            if declared:
+                current = self.members(id_, f)
+                self._write_members(id_, f, "DELETE", [i for i in declared if i in current])
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -704,8 +849,8 @@ class SpecProvider(dyn.ResourceProvider):
         outs: dict[str, Any] = {}
         for f in self.spec.fields:
             value = inputs.get(f.name)
-            if f.has(WRITE_ONLY) or f.has(LOCAL):
-                pass  # never read back: keep what the program (or the provider) said
+            if f.has(WRITE_ONLY) or f.has(LOCAL) or f.membership is not None:
+                pass  # never read back here (members are read from their own listing)
             elif f.relationship is not None:
                 linkage = (relationships.get(f.relationship.name) or {}).get("data")
                 if from_remote and linkage is not None:
@@ -826,6 +971,11 @@ def _linkage(f: FieldSpec, value: Any) -> dict[str, Any]:
     if f.relationship.to_many:
         return {"data": [{"type": related, "id": item} for item in value]}
     return {"data": {"type": related, "id": value}}
+
+
+def _members_linkage(f: FieldSpec, ids: list[str]) -> dict[str, Any]:
+    assert f.membership is not None
+    return {"data": [{"type": f.membership.related_type, "id": i} for i in ids]}
 
 
 def _most_relevant(errors: list[Any], value: Any) -> Mapping[str, Any]:

@@ -1,9 +1,22 @@
 """The vocabulary every resource is described in.
 
 A resource is one pydantic model of its inputs whose fields carry lifecycle flags in
-``Annotated`` metadata, plus one :class:`ResourceSpec`. The reconciler (provider side)
-and the emulator's routes (server side) are both generated from these descriptions, so
-a new App Store Connect type is one file of declarations.
+``Annotated`` metadata, plus one :class:`ResourceSpec`. The reconciler turns these
+descriptions into the dynamic provider's methods, so a new App Store Connect type is one file
+of declarations (the emulator never reads them: it serves Apple's spec).
+
+The pieces, each documented where it is defined:
+
+- field flags (:class:`Flag`): create-only, updatable, computed, secret, write-only, local,
+  patch-only;
+- field markers: :class:`NaturalKey` (how a person identifies the object, compared on the
+  client), :class:`Parent` (the relationship that scopes the key: a localization's app or
+  build), :class:`Relationship` (ids sent as JSON:API linkage), :class:`Membership` (a to-many
+  relationship reconciled by difference through ``/relationships/<name>``), :class:`Check`,
+  :class:`ReadAs`, :class:`Equivalent`;
+- per type (:class:`ResourceSpec`): create modes (:class:`CreateMode`: POST, adopt-only,
+  adopt-or-post), delete semantics (:class:`DeleteSemantics`: delete, disable, revoke,
+  release, detach), child listings, adoption and :class:`Hooks` for Apple's special rules.
 """
 
 from __future__ import annotations
@@ -68,9 +81,55 @@ class NaturalKey:
 
     ``matches`` compares two values on the client; Apple's filters are looser (a prefix
     match for ``filter[identifier]``), so a lookup always re-checks the candidates.
+    ``unique``: Apple refuses a second object with this key (409), so a POST whose fate is
+    unknown can be sent again. A key that only identifies (two beta groups of an app may share
+    a name) says ``unique=False``: a create then never takes an object that matched before
+    its POST for the one it made.
+
+    Several attributes may carry it (an App Store version is app + platform + version
+    string): an object matches when all of them do. With a :class:`Parent`, the key is
+    unique within the parent only (a localization's locale within its app).
     """
 
     matches: Callable[[str, str], bool] = exact_match
+    unique: bool = True
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Marks the relationship that scopes the natural key: the object belongs to one parent
+    and is looked up among the parent's children, never account-wide.
+
+    ``listing`` is the path of those children with ``{id}`` for the parent's id; it may carry
+    a query (``/v1/betaAppReviewDetails?filter[app]={id}``). Adoption, the look-up after an
+    ambiguous POST and a 409's explanation read that listing (every page) and keep the
+    objects whose natural-key attributes all match (compared with each key's ``matches``).
+    A type whose parent has exactly one of it (an app's beta review detail) marks no natural
+    key: the parent alone identifies it.
+    """
+
+    listing: str
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Marks a to-many relationship managed as a set of ids through Apple's
+    ``/relationships/<name>`` endpoints: ``POST`` adds, ``DELETE`` removes (204, no body),
+    and the object itself is never replaced for it. The field holds the related ids.
+
+    The members are read from the paged linkage listing ``GET …/{id}/relationships/<name>``
+    (every page), and a change adds and removes only the difference with what Apple has.
+    ``None`` in the program means "not managed": nothing is read or written. ``exclusive``:
+    the list is the whole membership (a group's testers; others found are removed);
+    otherwise only the listed ids are managed (a tester's groups: the tester may be in other
+    apps' groups, which stay). ``on_create``: Apple's create request takes the relationship
+    too, so a new object gets its members with its POST instead of one more request.
+    """
+
+    name: str  # the relationship name on the wire (betaTesters, builds, betaGroups)
+    related_type: str
+    exclusive: bool = True
+    on_create: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,12 +172,16 @@ class DeleteSemantics(enum.Enum):
     DISABLE = "disable"  # PATCH status=DISABLED (devices: Apple has no DELETE)
     REVOKE = "revoke"  # certificates: DELETE revokes the certificate
     RELEASE = "release"  # nothing remote happens; the object leaves the stack only
+    # The memberships the program declared are removed; the object stays (a beta tester stays
+    # on the team, out of this stack's groups).
+    DETACH = "detach"
 
 
 DELETE = DeleteSemantics.DELETE
 DISABLE = DeleteSemantics.DISABLE
 REVOKE = DeleteSemantics.REVOKE
 RELEASE = DeleteSemantics.RELEASE
+DETACH = DeleteSemantics.DETACH
 
 
 class CreateMode(enum.Enum):
@@ -128,10 +191,15 @@ class CreateMode(enum.Enum):
     # Apple's API cannot create these (apps, app infos, age ratings): create looks the object
     # up and takes it over, and fails when there is none.
     ADOPT_ONLY = "adopt-only"
+    # An object that stands for something outside the account's control (a beta tester is a
+    # person, one e-mail address): create takes over the one with the same natural key when
+    # it exists, as ``adopt=True`` does, and POSTs only when there is none.
+    ADOPT_OR_POST = "adopt-or-post"
 
 
 POST = CreateMode.POST
 ADOPT_ONLY = CreateMode.ADOPT_ONLY
+ADOPT_OR_POST = CreateMode.ADOPT_OR_POST
 
 
 class SpecModel(BaseModel):
@@ -176,6 +244,8 @@ class FieldSpec:
     flags: frozenset[Flag]
     relationship: Relationship | None
     natural_key: NaturalKey | None
+    parent: Parent | None
+    membership: Membership | None
     checks: tuple[Check, ...]
     read_as: ReadAs | None
     equivalent: Equivalent | None
@@ -190,7 +260,7 @@ class FieldSpec:
     @property
     def is_attribute(self) -> bool:
         """True when the field travels as a JSON:API attribute."""
-        return self.relationship is None and not self.has(LOCAL)
+        return self.relationship is None and self.membership is None and not self.has(LOCAL)
 
     @property
     def sent_on_create(self) -> bool:
@@ -227,6 +297,12 @@ class FieldSpec:
     def same(self, old: Any, new: Any) -> bool:
         """Whether ``old`` (Apple's, or what the state holds) satisfies ``new`` (the program's):
         a diff then shows no change."""
+        if self.membership is not None:
+            # None: the program does not manage it. A list against an unmanaged (or unread)
+            # membership is a change: the update reads Apple's and writes the difference.
+            if new is None:
+                return True
+            return old is not None and sorted(map(str, old)) == sorted(map(str, new))
         if self.equivalent is not None and self.equivalent.covers(old, new):
             return True
         if self.natural_key is not None and isinstance(old, str) and isinstance(new, str):
@@ -265,6 +341,9 @@ class Hooks:
       a look-up after an ambiguous failure never takes one of them for the object it created.
     - ``validate_change(olds, news)``: at preview, program changes Apple cannot honour even by
       replacing the object (a device's platform is fixed per UDID); ``[(field, reason), ...]``.
+    - ``delete(provider, id, props)``: a destroy that differs from the spec's delete semantics
+      for some inputs (a beta tester deleted from its apps when the program asks); returns
+      True when it did the destroy, False to use the spec's semantics.
     """
 
     validate: Callable[[Any], list[tuple[str, str]]] | None = None
@@ -277,6 +356,7 @@ class Hooks:
     find_existing: Callable[[Any, dict[str, Any]], list[dict[str, Any]]] | None = None
     existing_before_post: Callable[[Any, dict[str, Any]], set[str]] | None = None
     validate_change: Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, str]]] | None = None
+    delete: Callable[[Any, str, dict[str, Any]], bool] | None = None
 
 
 NO_HOOKS = Hooks()
@@ -326,6 +406,8 @@ class ResourceSpec:
             flags = frozenset(m for m in metadata if isinstance(m, Flag))
             relationship = next((m for m in metadata if isinstance(m, Relationship)), None)
             natural_key = next((m for m in metadata if isinstance(m, NaturalKey)), None)
+            parent = next((m for m in metadata if isinstance(m, Parent)), None)
+            membership = next((m for m in metadata if isinstance(m, Membership)), None)
             checks = tuple(m for m in metadata if isinstance(m, Check))
             read_as = next((m for m in metadata if isinstance(m, ReadAs)), None)
             equivalent = next((m for m in metadata if isinstance(m, Equivalent)), None)
@@ -336,6 +418,8 @@ class ResourceSpec:
                 flags=flags,
                 relationship=relationship,
                 natural_key=natural_key,
+                parent=parent,
+                membership=membership,
                 checks=checks,
                 read_as=read_as,
                 equivalent=equivalent,
@@ -363,6 +447,26 @@ class ResourceSpec:
         return next((f for f in self.fields if f.natural_key is not None), None)
 
     @property
+    def natural_keys(self) -> list[FieldSpec]:
+        """Every attribute of the key (all must match), in declaration order."""
+        return [f for f in self.fields if f.natural_key is not None]
+
+    @property
+    def parent(self) -> FieldSpec | None:
+        """The relationship that scopes the natural key (:class:`Parent`), if any."""
+        return next((f for f in self.fields if f.parent is not None), None)
+
+    @property
+    def memberships(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.membership is not None]
+
+    @property
+    def identified(self) -> bool:
+        """Objects can be looked up by what the program says: a natural key, or a parent
+        that holds one object of this type."""
+        return self.natural_key is not None or self.parent is not None
+
+    @property
     def attributes(self) -> list[FieldSpec]:
         return [f for f in self.fields if f.is_attribute]
 
@@ -379,7 +483,8 @@ class ResourceSpec:
     def post_is_unique(self) -> bool:
         """Apple refuses a second object with the same identity (409), so re-sending a POST
         whose fate is unknown cannot duplicate it."""
-        return self.natural_key is not None or self.converge_on_conflict
+        keys = self.natural_keys
+        return (bool(keys) and all(f.natural_key.unique for f in keys if f.natural_key)) or self.converge_on_conflict
 
     @property
     def secret_outputs(self) -> list[str]:
@@ -389,7 +494,7 @@ class ResourceSpec:
         return {f.wire: f.name for f in self.fields}
 
 
-_OURS = (Flag, Check, NaturalKey, Relationship, ReadAs, Equivalent)
+_OURS = (Flag, Check, NaturalKey, Parent, Membership, Relationship, ReadAs, Equivalent)
 
 
 def _validation_type(annotation: Any, metadata: list[Any]) -> Any:
