@@ -21,7 +21,7 @@ from .test_server import _start, _token, _wait_ready, processes  # noqa: F401 - 
 def test_the_demo_seed_gives_a_realistic_account(emulator: Emulator, api: httpx.Client) -> None:
     created = load_seed(emulator, "demo")
     assert created == {
-        "bundleIds": 4, "bundleIdCapabilities": 3, "devices": 5, "certificates": 2, "profiles": 2, "apps": 2, "builds": 1,
+        "bundleIds": 4, "bundleIdCapabilities": 3, "devices": 5, "certificates": 2, "profiles": 2, "apps": 2, "preReleaseVersions": 2, "builds": 3,
     }
     # The app Apple's API cannot create, reached through its bundle ID.
     app = api.get("/v1/bundleIds/DEMOAPP001/app").json()["data"]

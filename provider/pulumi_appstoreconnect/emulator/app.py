@@ -35,6 +35,7 @@ from .access import KeyAccess
 from .faults import DROP_AFTER_COMMIT, DROP_BEFORE_COMMIT, FaultInjector, Injection, dropped_connection
 from .routes import Api, Registry, Request, ResourceType, Response
 from .rules import ADMIN_CREATE, ADMIN_UPDATE, Context
+from .testflight import DUPLICATE_TESTERS
 from .signing import Authority
 from .store import (
     DB_FILENAME,
@@ -205,7 +206,10 @@ class AdminApi:
     ``GET|POST|DELETE /faults`` and ``GET|DELETE /faults/{id}`` (see :mod:`.faults`);
     ``GET|PATCH /access`` (the key's roles and the agreements, see :mod:`.access`);
     ``GET|PUT /listing-lag`` (``{"seconds": 2}``: new objects stay out of listings that long);
-    ``POST /reset``.
+    ``POST /builds`` (upload a build: ``{"app", "version", "buildNumber", "platform"?,
+    "processingState"?, ...}``, its pre-release version made when missing);
+    ``GET|PUT /quirks`` (``{"duplicateTesters": true}``: deleted testers leave a detached entry
+    with their e-mail behind, see :mod:`.testflight`); ``POST /reset``.
     Object bodies are ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}``
     (a JSON array of them creates several in one transaction). Attributes are stored as given
     (unknown enum values and hidden attributes such as a capability's ``enabled`` included, to
@@ -243,6 +247,7 @@ class AdminApi:
                 return Response(204, None)
         if route == ("POST", "reset") and len(parts) == 1:
             self.store.reset()
+            self.store.set_meta(DUPLICATE_TESTERS, "false")
             self.emulator.rate_limiter.reset()
             self.emulator.faults.reset()
             self.emulator.access.reset()
@@ -256,6 +261,10 @@ class AdminApi:
                     raise _admin_error(400, "PARAMETER_ERROR.INVALID", "listing-lag needs {\"seconds\": 0..300}")
                 self.api.listing_lag = float(seconds)
             return Response(200, {"seconds": self.api.listing_lag})
+        if parts == ["quirks"] and method in ("GET", "PUT"):
+            return self._quirks(method, body)
+        if parts == ["builds"] and method == "POST":
+            return self._upload(base_url, body)
         if parts == ["access"] and method in ("GET", "PATCH"):
             access = self.emulator.access
             return Response(200, access.update(self._json(body)) if method == "PATCH" else access.to_json())
@@ -334,6 +343,58 @@ class AdminApi:
                 faults.remove(rule_id)
                 return Response(204, None)
         raise _admin_error(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here")
+
+    def _quirks(self, method: str, body: bytes) -> Response:
+        """Apple's behaviours that are switched on for a test: ``duplicateTesters``."""
+        if method == "PUT":
+            payload = self._json(body)
+            value = payload.get("duplicateTesters") if isinstance(payload, dict) else None
+            if not isinstance(value, bool) or set(payload) != {"duplicateTesters"}:
+                raise _admin_error(400, "INVALID_BODY", 'quirks takes {"duplicateTesters": true|false}')
+            self.store.set_meta(DUPLICATE_TESTERS, "true" if value else "false")
+        return Response(200, {"duplicateTesters": self.store.get_meta(DUPLICATE_TESTERS) == "true"})
+
+    def _upload(self, base: str, body: bytes) -> Response:
+        """Upload a build as Xcode or Transporter does: ``{"app", "version" (the marketing
+        version, CFBundleShortVersionString), "buildNumber" (CFBundleVersion), "platform"
+        (IOS), "processingState" (PROCESSING), "buildAudienceType", "uploadedDate",
+        "usesNonExemptEncryption", "id"}``. The pre-release version (app, version, platform) is
+        made when missing. A build number the version already has is refused, as App Store
+        Connect refuses a second upload of one (the "bundle version must be higher" error
+        teams see from altool)."""
+        payload = self._json(body)
+        if not isinstance(payload, dict):
+            raise _admin_error(400, "INVALID_BODY", "builds takes an object {app, version, buildNumber, ...}")
+        allowed = {"app", "version", "buildNumber", "platform", "processingState", "buildAudienceType", "uploadedDate",
+                   "usesNonExemptEncryption", "minOsVersion", "id"}
+        unknown = sorted(set(payload) - allowed)
+        missing = [k for k in ("app", "version", "buildNumber") if not isinstance(payload.get(k), str) or not payload[k]]
+        if unknown or missing:
+            raise _admin_error(400, "INVALID_BODY", f"builds: unknown keys {unknown}, missing or not strings {missing}")
+        app_id, version, platform = payload["app"], payload["version"], payload.get("platform") or "IOS"
+        self._get("apps", app_id)
+        with self.store.transaction():
+            versions = [
+                v for v in self.store.all_of("preReleaseVersions")
+                if v.relationships.get("app") == app_id and v.attributes.get("version") == version
+                and v.attributes.get("platform") == platform
+            ]
+            if versions:
+                pre_release = versions[0]
+            else:
+                pre_release = self.api.insert(
+                    self._type("preReleaseVersions"), None, {"version": version, "platform": platform}, {"app": app_id},
+                    operation=ADMIN_CREATE,
+                )
+            numbers = {b.attributes.get("version") for b in self.store.all_of("builds") if b.relationships.get("preReleaseVersion") == pre_release.id}
+            if payload["buildNumber"] in numbers:
+                raise _admin_error(409, "CONFLICT", f"version {version} ({platform}) of app {app_id} already has build {payload['buildNumber']}")
+            attributes = {k: payload[k] for k in ("processingState", "buildAudienceType", "uploadedDate", "usesNonExemptEncryption", "minOsVersion") if k in payload}
+            build = self.api.insert(
+                self._type("builds"), payload.get("id"), {"version": payload["buildNumber"], **attributes},
+                {"app": app_id, "preReleaseVersion": pre_release.id}, operation=ADMIN_CREATE,
+            )
+        return Response(201, {"data": self.api.render(build, base, admin=True)})
 
     def _revoke(self, certificate_id: str) -> Response:
         """Revoke a certificate out of band, as the web UI does: the same rule as the API's

@@ -35,6 +35,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlencode
 
 from .rules import (
+    ADMIN_UPDATE,
     CREATE,
     DEFAULT_RULES,
     DELETE,
@@ -47,9 +48,9 @@ from .rules import (
     Relation,
     TypeRules,
     exact,
-    rules_for,
     stored,
 )
+from .testflight import TESTFLIGHT_RULES
 from .surface import Body, Link, TypeSurface, check_value, load_surfaces
 from .store import (
     ApiError,
@@ -73,6 +74,14 @@ from .store import (
     relationship_unknown,
     type_invalid,
 )
+
+# Every type's rules: the signing types' (rules.py) and the TestFlight types' (testflight.py).
+ALL_RULES: dict[str, TypeRules] = {**RULES, **TESTFLIGHT_RULES}
+
+
+def rules_for(rest_type: str) -> TypeRules:
+    return ALL_RULES.get(rest_type, DEFAULT_RULES)
+
 
 # Apple documents no default page size; observed defaults vary by endpoint (10-50). We use
 # 20 so that clients which forget `limit=200` still page (and tests notice).
@@ -200,6 +209,13 @@ class ResourceType:
         link = self.surface.relationships.get(relation) if self.surface is not None else None
         return link is None or link.links
 
+    def shapes_to_many(self, relation: str) -> bool:
+        """Whether Apple's schema shapes the relationship as to-many (with ``meta``): an app's
+        ``betaTesters`` is a to-many relation written with DELETE, yet its schema member holds
+        links only."""
+        link = self.surface.relationships.get(relation) if self.surface is not None else None
+        return link is None or link.to_many
+
     def fieldset_names(self) -> frozenset[str] | None:
         """Names valid in ``fields[<type>]`` (None: not checked, for bare types)."""
         if not self.served:
@@ -218,7 +234,7 @@ class Registry:
     def __init__(
         self,
         surfaces: Mapping[str, TypeSurface] | None = None,
-        rules: Mapping[str, TypeRules] = RULES,
+        rules: Mapping[str, TypeRules] = ALL_RULES,
         extra_types: frozenset[str] = EXTRA_TYPES,
     ) -> None:
         surfaces = load_surfaces() if surfaces is None else surfaces
@@ -273,6 +289,13 @@ class Query:
     limit: int | None = None
     include_limits: dict[str, int] = field(default_factory=dict)
     cursor: str | None = None
+
+
+def _as_ids(value: Any) -> list[str]:
+    """Stored linkage as a list of ids (a to-one id, ids, or nothing)."""
+    if value is None:
+        return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else [value] if isinstance(value, str) else []
 
 
 def _csv(name: str, value: str) -> list[str]:
@@ -596,7 +619,7 @@ class Api:
                     member["meta"] = {"paging": {"total": len(ids), "limit": limit}}
                 else:
                     member["data"] = {"type": related_type, "id": ids[0]} if ids else None
-            elif to_many:
+            elif to_many and rt.shapes_to_many(name):
                 member["meta"] = {"paging": {"total": 0, "limit": UNBOUNDED_LIMIT}}  # Apple quirk
             relationships[name] = member
         resource: dict[str, Any] = {"type": obj.type, "id": obj.id}
@@ -671,6 +694,13 @@ class Api:
 
     def _matches(self, rt: ResourceType, obj: StoredObject, filters: Mapping[str, list[str]]) -> bool:
         for wire, wanted in filters.items():
+            related_name, _, related_attribute = wire.partition(".")
+            if related_attribute and related_name in rt.relations:
+                # filter[preReleaseVersion.version]: an attribute of a related object.
+                related = self._resolve(rt, rt.relations[related_name], obj)
+                if not any(exact(o.attributes.get(related_attribute), w) for o in related for w in wanted):
+                    return False
+                continue
             relation = rt.relations.get(wire)
             if relation is not None and wire not in rt.declared:
                 ids = set(relation.resolve(self.ctx, obj))
@@ -735,7 +765,9 @@ class Api:
 
     def _write_relationship(self, req: Request, rt: ResourceType, object_id: str, relation: str) -> Response:
         """POST (add), DELETE (remove) or PATCH (replace) ``/{id}/relationships/<rel>``: Apple
-        answers the status its spec declares (204) with no body."""
+        answers the status its spec declares (204, or 202 where it declares that) with no
+        body. A membership kept on the other side changes those objects; a write the type's
+        rules give a meaning of their own (removing a tester from apps) runs that."""
         assert rt.surface is not None
         link = rt.relations[relation]
         document = self._document(req)
@@ -752,8 +784,28 @@ class Api:
                 value = [i for i in current if i not in ids]
             else:
                 value = ids if link.to_many else (ids[0] if ids else None)
-            self.change(rt, old, {}, {relation: value}, operation=UPDATE)
+            special = rt.rules.relationship_writes.get(relation)
+            if special is not None:
+                special(self.ctx, old, req.method, ids)
+            else:
+                self.change(rt, old, {}, {relation: value}, operation=UPDATE)
         return Response(rt.surface.relationship_writes[relation][req.method], None)
+
+    def _set_inverse(self, rt: ResourceType, obj: StoredObject, relation: Relation, ids: Any, operation: str) -> None:
+        """Make ``obj``'s ``relation`` (kept on the related objects, :attr:`Relation.stored_on`)
+        hold exactly ``ids``: each related object gains or loses ``obj`` under its own rules."""
+        assert relation.stored_on is not None
+        wanted = _as_ids(ids)
+        current = relation.resolve(self.ctx, obj)
+        other_rt = self.registry.types[relation.related_type]
+        follow_up = UPDATE if operation in (CREATE, UPDATE) else ADMIN_UPDATE
+        for other_id in [i for i in wanted if i not in current] + [i for i in current if i not in wanted]:
+            other = self.store.get(relation.related_type, other_id)
+            if other is None:
+                continue
+            members = _as_ids(other.relationships.get(relation.stored_on))
+            members = members + [obj.id] if other_id in wanted else [m for m in members if m != obj.id]
+            self.change(other_rt, other, {}, {relation.stored_on: members}, operation=follow_up)
 
     def _related(
         self, req: Request, rt: ResourceType, object_id: str, relation: Relation, query: Query, *, linkage: bool
@@ -919,12 +971,25 @@ class Api:
                     raise ApiError(taken(self.ctx, existing))
                 else:
                     self.store.delete(rt.rest_type, object_id)
-        obj = StoredObject(rt.rest_type, object_id, values, dict(relationships))
+        own, elsewhere = self._split_inverse(rt, relationships)
+        obj = StoredObject(rt.rest_type, object_id, values, own)
         self._check_rules(rt, operation, obj, None)
         inserted = self.store.insert(obj)
         self._created_at[(inserted.type, inserted.id)] = self.ctx.clock()
+        for name, ids in elsewhere.items():
+            self._set_inverse(rt, inserted, rt.relations[name], ids, operation)
         rt.rules.after_write(self.ctx, inserted, None)
-        return inserted
+        return self.store.get(rt.rest_type, inserted.id) or inserted
+
+    @staticmethod
+    def _split_inverse(rt: ResourceType, relationships: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(linkage kept on the object, linkage kept on the related objects)."""
+        own: dict[str, Any] = {}
+        elsewhere: dict[str, Any] = {}
+        for name, value in relationships.items():
+            relation = rt.relations.get(name)
+            (elsewhere if relation is not None and relation.stored_on else own)[name] = value
+        return own, elsewhere
 
     def remove(self, rt: ResourceType, obj: StoredObject) -> None:
         """Delete an object and run the type's cascade (revocation…). Call in a transaction."""
@@ -941,13 +1006,14 @@ class Api:
         operation: str,
     ) -> StoredObject:
         """Apply changes to an object: uniqueness, rules, side effects. Call in a transaction."""
-        obj = StoredObject(
-            old.type, old.id, {**old.attributes, **attributes}, {**old.relationships, **relationships}, old.created
-        )
+        own, elsewhere = self._split_inverse(rt, relationships)
+        obj = StoredObject(old.type, old.id, {**old.attributes, **attributes}, {**old.relationships, **own}, old.created)
         self._check_rules(rt, operation, obj, old)
         saved = self.store.save(obj)
+        for name, ids in elsewhere.items():
+            self._set_inverse(rt, saved, rt.relations[name], ids, operation)
         rt.rules.after_write(self.ctx, saved, old)
-        return saved
+        return self.store.get(rt.rest_type, saved.id) or saved
 
     def _check_rules(self, rt: ResourceType, operation: str, obj: StoredObject, old: StoredObject | None) -> None:
         errors = list(self._uniqueness(rt, obj))

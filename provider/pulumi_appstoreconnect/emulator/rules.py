@@ -96,12 +96,19 @@ Resolver = Callable[[Context, StoredObject], list[str]]
 
 @dataclass(frozen=True)
 class Relation:
-    """A relationship as the API shows it: ``resolve`` returns the related ids in order."""
+    """A relationship as the API shows it: ``resolve`` returns the related ids in order.
+
+    ``stored_on``: the membership is kept on the related objects, in their relationship of
+    that name (a tester's beta groups are the groups listing the tester), so a write to this
+    side (``POST/DELETE /v1/betaTesters/{id}/relationships/betaGroups``, or the linkage of a
+    create) changes those objects, under their type's rules.
+    """
 
     name: str
     related_type: str
     to_many: bool
     resolve: Resolver
+    stored_on: str | None = None
 
 
 def stored(name: str) -> Resolver:
@@ -128,6 +135,11 @@ def inverse(related_type: str, via: str) -> Resolver:
         return ids
 
     return resolve
+
+
+def inverse_membership(name: str, related_type: str, via: str) -> Relation:
+    """A to-many relationship kept on the other side (see :attr:`Relation.stored_on`)."""
+    return Relation(name, related_type, True, inverse(related_type, via), stored_on=via)
 
 
 def matching_attribute(related_type: str, their_attribute: str, our_attribute: str) -> Resolver:
@@ -191,6 +203,9 @@ def _always(obj: StoredObject) -> bool:
 
 
 AttributeCheck = Callable[[Any], "ErrorItem | None"]
+# A relationship write whose effect is not a change of stored linkage (removing a tester from an
+# app removes it from the app's groups and builds): (ctx, object, method, ids).
+RelationshipWrite = Callable[[Context, StoredObject, str, list[str]], None]
 
 
 @dataclass(frozen=True)
@@ -244,6 +259,9 @@ class TypeRules:
     # Side effects after a create (``old`` None) or an update, from the API or the admin API
     # (same transaction).
     after_write: Callable[[Context, StoredObject, StoredObject | None], None] = _nothing_written
+    # Relationship writes with their own meaning (by relationship name); the others add, remove
+    # or replace stored linkage.
+    relationship_writes: Mapping[str, RelationshipWrite] = field(default_factory=dict)
 
 
 DEFAULT_RULES = TypeRules()
@@ -851,6 +869,8 @@ PROFILE_RULES = TypeRules(
     validate=_profile_validate,
 )
 
+# The signing types' rules; the TestFlight types' are in :mod:`.testflight` (the registry
+# serves both: ``routes.ALL_RULES``).
 RULES: dict[str, TypeRules] = {
     "bundleIds": BUNDLE_ID_RULES,
     "bundleIdCapabilities": CAPABILITY_RULES,
@@ -859,10 +879,9 @@ RULES: dict[str, TypeRules] = {
     "profiles": PROFILE_RULES,
 }
 
-# Types the emulator stores although no spec manages them yet, and Apple's API cannot create
-# (the admin API and `--seed` files load them; they appear as related objects, e.g. an app
-# under GET /v1/bundleIds/{id}/app).
-EXTRA_TYPES: frozenset[str] = frozenset({"apps", "builds"})
+# Types Apple's API cannot create (the admin API and `--seed` files load them; they appear as
+# related objects, e.g. an app under GET /v1/bundleIds/{id}/app).
+EXTRA_TYPES: frozenset[str] = frozenset({"apps", "builds", "preReleaseVersions"})
 
 
 def rules_for(rest_type: str) -> TypeRules:

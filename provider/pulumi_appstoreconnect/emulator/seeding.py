@@ -13,8 +13,8 @@ admin API's ``POST /_emulator/objects/{type}``::
     }
 
 Keys starting with ``$`` are comments. Types load in dependency order (bundle IDs, then
-capabilities, devices, certificates, profiles, apps, builds, then any other type the emulator
-knows) inside one transaction: a bad object leaves the state untouched. Objects go through the
+capabilities, devices, certificates, profiles, apps, pre-release versions, builds, then any other
+type the emulator knows) inside one transaction: a bad object leaves the state untouched. Objects go through the
 admin API's own handler, so the same rules apply: computed attributes are filled in (a
 certificate is issued, a profile signed), natural keys stay unique, values are stored as given.
 Give ``id`` where another object refers to it. A state dir that already holds objects is not
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .app import Emulator
 
 SEEDS_DIR = Path(__file__).resolve().parent / "seeds"
-ORDER = ("bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles", "apps", "builds")
+ORDER = ("bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles", "apps", "preReleaseVersions", "builds")
 _BASE_URL = "http://seed.invalid"
 
 
