@@ -593,16 +593,25 @@ class SpecProvider(dyn.ResourceProvider):
 
     def _reconcile_members(self, id_: str, f: FieldSpec, declared: list[str], previously: list[str] | None) -> None:
         """Add and remove the difference between ``declared`` and what Apple lists now. An
-        exclusive membership removes every other member; otherwise only ids the program
-        listed before (``previously``) and no longer lists are removed."""
+        exclusive membership removes every other member; otherwise only the stack's own are
+        removed (see :meth:`_ours`)."""
         assert f.membership is not None
         current = self.members(id_, f)
         if f.membership.exclusive:
             stale = [i for i in current if i not in declared]
         else:
-            stale = [i for i in (previously or []) if i not in declared and i in current]
+            ours = self._ours(f, previously or [])
+            stale = [i for i in current if i not in declared and i in ours]
         self._write_members(id_, f, "DELETE", stale)
         self._write_members(id_, f, "POST", [i for i in declared if i not in current])
+
+    def _ours(self, f: FieldSpec, listed: list[str]) -> set[str]:
+        """Members of a shared (non-exclusive) membership that belong to this stack: the ids the
+        program listed, and objects of the related type the stack manages (a tester's groups
+        that are BetaGroup resources of this stack). An update that failed halfway may have
+        added one the state never recorded; another app's groups are never touched."""
+        assert f.membership is not None
+        return set(listed) | set(_MEMORY.managed(f.membership.related_type))
 
     def _attach_new(self, id_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Members of an object this create POSTed, for memberships its POST could not carry.
@@ -786,7 +795,9 @@ class SpecProvider(dyn.ResourceProvider):
         changed = {
             f.wire: inputs.get(f.name)
             for f in spec.attributes
-            if f.sent_on_update and not f.same(olds.get(f.name), inputs.get(f.name))
+            if f.sent_on_update
+            and not f.same(olds.get(f.name), inputs.get(f.name))
+            and not (inputs.get(f.name) is None and f.filled_by_apple)  # left to Apple, as diff says
         }
         members = [f for f in spec.memberships if not f.same(olds.get(f.name), inputs.get(f.name))]
         # The old outputs with the program's new inputs on top (computed values carry over).
@@ -827,12 +838,14 @@ class SpecProvider(dyn.ResourceProvider):
             self._confirm_gone(id_, props, "Deleting")  # else already gone: the desired end state
 
     def _detach(self, id_: str, props: Mapping[str, Any]) -> None:
-        """Remove the members the program declared (those Apple still lists); the object stays."""
+        """Remove the members the program declared (for a shared membership, all the stack's
+        own, :meth:`_ours`) that Apple still lists; the object stays."""
         for f in self.spec.memberships:
+            assert f.membership is not None
             declared = props.get(f.name) or []
             if declared:
-                current = self.members(id_, f)
-                self._write_members(id_, f, "DELETE", [i for i in declared if i in current])
+                ours = set(declared) if f.membership.exclusive else self._ours(f, declared)
+                self._write_members(id_, f, "DELETE", [i for i in self.members(id_, f) if i in ours])
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.resources import SPECS
 from pulumi_appstoreconnect.spec import (
     ADOPT_ONLY,
+    COMPUTED,
     CREATE_ONLY,
     DETACH,
     RELEASE,
@@ -269,3 +270,32 @@ def test_detach_removes_only_the_declared_members_apple_still_lists(apple: FakeA
     apple.members[("PERSON1", "clubs")] = ["C1", "OTHER-APPS-CLUB"]
     SpecProvider("Person").delete("PERSON1", {"email": "a@example.com", "clubs": ["C1", "C2"]})
     assert apple.writes() == [("DELETE", "/v1/people/PERSON1/relationships/clubs", ["C1"])]
+
+
+class BoardInputs(SpecModel):
+    name: Annotated[str, UPDATABLE]
+    # Apple fills it in when the program leaves it out (a beta group's public link switch).
+    open: Annotated[bool | None, UPDATABLE, COMPUTED] = None
+
+
+BOARDS = ResourceSpec(rest_type="boards", inputs=BoardInputs)
+
+
+def test_an_update_leaves_what_the_program_leaves_to_apple(apple: FakeApple, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by the TestFlight provider tests: renaming a group PATCHed publicLinkEnabled to null.
+    monkeypatch.setitem(SPECS, "Board", BOARDS)
+    provider = SpecProvider("Board")
+    olds = {"name": "Old", "open": False}
+    provider.update("B1", olds, {"name": "New", "open": None})
+    assert apple.writes() == [("PATCH", "/v1/boards/B1", {"name": "New"})]
+
+
+def test_a_shared_membership_leaves_only_what_is_not_the_stacks(apple: FakeApple) -> None:
+    # Found by the fault suite: an update that failed after Apple added a club left the person in
+    # it, the state never knew, and destroy (or the next update) left it there.
+    from pulumi_appstoreconnect.reconciler import _MEMORY
+
+    _MEMORY.manage("clubs", "C-NEW")  # a Club resource of this stack
+    apple.members[("PERSON1", "clubs")] = ["C1", "C-NEW", "OTHER-APPS-CLUB"]
+    SpecProvider("Person").delete("PERSON1", {"email": "a@example.com", "clubs": ["C1"]})
+    assert apple.writes() == [("DELETE", "/v1/people/PERSON1/relationships/clubs", ["C1", "C-NEW"])]
