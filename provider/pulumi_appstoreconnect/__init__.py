@@ -1,6 +1,7 @@
 """pulumi-appstoreconnect: keep an Apple developer account in the state its code says.
 
-Resources are Pulumi dynamic resources; credentials come from stack config
+Resources are Pulumi dynamic resources; :func:`get_app` and :func:`get_build` look up what
+Apple's API never creates. Credentials come from stack config
 (``appstoreconnect:issuerId``, ``keyId``, ``privateKey``/``privateKeyPath``, ``baseUrl``) or the
 environment (see README.md). Errors raised by the API client live in
 :mod:`pulumi_appstoreconnect.client`.
@@ -11,9 +12,16 @@ from __future__ import annotations
 import logging
 
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
+from .lookups import App, Build, LookupFailed, get_app, get_build
 from .resources import (
     AllEnabledDevices,
     AllValidCertificates,
+    BetaAppLocalization,
+    BetaAppReviewDetail,
+    BetaBuildLocalization,
+    BetaGroup,
+    BetaLicenseAgreement,
+    BetaTester,
     BundleId,
     BundleIdCapability,
     BundleIdPlatform,
@@ -31,9 +39,11 @@ from .resources import (
 )
 
 __all__ = [
-    "AccountMismatch", "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdPlatform",
+    "AccountMismatch", "AllEnabledDevices", "AllValidCertificates", "App", "BetaAppLocalization", "BetaAppReviewDetail",
+    "BetaBuildLocalization", "BetaGroup", "BetaLicenseAgreement", "BetaTester", "Build", "BundleId", "BundleIdCapability", "BundleIdPlatform",
     "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType",
     "CreateOnlyDrift", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType", "ProviderError",
+    "LookupFailed", "get_app", "get_build",
 ]
 
 # A library's logs go where the application sends them (the provider log file, see README);

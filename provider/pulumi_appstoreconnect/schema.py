@@ -38,6 +38,7 @@ def resource_schema() -> dict[str, Any]:
             "restType": spec.rest_type,
             "path": spec.path,
             "description": inspect.cleandoc(cls.__doc__ or ""),
+            "create": spec.create.value,
             "delete": spec.delete.value,
             "filters": list(spec.filters),
             "properties": {
@@ -48,6 +49,13 @@ def resource_schema() -> dict[str, Any]:
                     "secret": f.has(Flag.SECRET),
                     **({"enum": list(f.enum_values)} if f.enum_values else {}),
                     **({"naturalKey": True} if f.natural_key else {}),
+                    **({"parent": f.parent.listing} if f.parent else {}),
+                    **(
+                        {"membership": {"name": f.membership.name, "type": f.membership.related_type,
+                                        "exclusive": f.membership.exclusive}}
+                        if f.membership
+                        else {}
+                    ),
                     **(
                         {"relationship": {"name": f.relationship.name, "type": f.relationship.related_type,
                                           "toMany": f.relationship.to_many}}
@@ -75,17 +83,24 @@ def render_markdown() -> str:
     for name, resource in resource_schema()["resources"].items():
         lines += [f"## `{name}`", "", resource["description"], "",
                   f"App Store Connect type `{resource['restType']}` at `{resource['path']}`; "
-                  f"destroy: **{resource['delete']}**.", "",
+                  f"create: **{resource['create']}**; destroy: **{resource['delete']}**.", "",
                   "| property | lifecycle | required | values |", "|---|---|---|---|"]
         for prop, info in resource["properties"].items():
             flags = [Flag(v) for v in info["lifecycle"] if Flag(v) in _LIFECYCLE]
             # COMPUTED on an input: optional, Apple fills it in when the program leaves it out.
             filled_by_apple = Flag.COMPUTED in flags and bool({Flag.CREATE_ONLY, Flag.UPDATABLE} & set(flags))
             lifecycle = ", ".join(_LIFECYCLE[f] for f in flags if not (filled_by_apple and f is Flag.COMPUTED))
+            membership = info.get("membership")
+            if membership:
+                scope = "the whole membership" if membership["exclusive"] else "only the listed ids are managed"
+                lifecycle = (f"membership of `{membership['type']}` ids, added and removed through "
+                             f"`/relationships/{membership['name']}` ({scope}; left out: not managed)")
             if filled_by_apple:
                 lifecycle += "; Apple fills it in when left out"
             if info.get("naturalKey"):
                 lifecycle += "; natural key"
+            if info.get("parent"):
+                lifecycle += f"; scopes the natural key (looked up in `{info['parent']}`)"
             if info["secret"]:
                 lifecycle += "; secret"
             values = ", ".join(f"`{v}`" for v in info.get("enum", []))

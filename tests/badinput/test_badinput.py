@@ -17,6 +17,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
@@ -35,6 +36,16 @@ VALID: dict[str, dict[str, Any]] = {
     "certificates": {"certificate_type": "IOS_DEVELOPMENT"},
     "profiles": {"name": "Dev", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": "ABCDE12345",
                  "certificates": ["CERT123456"], "devices": ["DEV1234567"]},
+    "betaGroups": {"app": "6450000001", "name": "Friends", "public_link_enabled": True, "public_link_limit": 100,
+                   "builds": ["BUILD1"], "testers": ["TESTER1"]},
+    "betaTesters": {"email": "ada@example.com", "first_name": "Ada", "groups": ["GROUP1"]},
+    "betaAppLocalizations": {"app": "6450000001", "locale": "en-US", "description": "Try it",
+                             "feedback_email": "beta@example.com", "marketing_url": "https://example.com",
+                             "privacy_policy_url": "https://example.com/privacy"},
+    "betaBuildLocalizations": {"build": "BUILD1", "locale": "fr-FR", "whats_new": "Tout"},
+    # One per app, made by Apple: check looks the app's up (the module's emulator has the app).
+    "betaAppReviewDetails": {"app": "6450000001", "contact_email": "review@example.com", "demo_account_password": "pw"},
+    "betaLicenseAgreements": {"app": "6450000001", "agreement_text": "Be kind."},
 }
 
 # (resource, property, bad value, words the reason must contain)
@@ -94,12 +105,52 @@ TABLE: list[tuple[str, str, Any, str]] = [
     ("profiles", "uuid", "1234", "set by Apple"),
     ("profiles", "bundle_id", None, "required"),
     ("profiles", "bundle_id", ["ABCDE12345"], "valid string"),
+    # TestFlight (issue 11): bad e-mails, unknown locales, limits above Apple's maximum.
+    ("betaGroups", "app", None, "required"),
+    ("betaGroups", "name", " ", "must not be empty"),
+    ("betaGroups", "public_link_limit", 10_001, "1 to 10,000"),
+    ("betaGroups", "public_link_limit", 0, "1 to 10,000"),
+    ("betaGroups", "has_access_to_all_builds", True, "internal groups only"),
+    ("betaGroups", "builds", "BUILD1", "valid list"),
+    ("betaGroups", "is_internal_group", "yes", "valid boolean"),
+    ("betaGroups", "adopt", "", "must be true"),
+    ("betaTesters", "email", "ada.example.com", "is not an e-mail address"),
+    ("betaTesters", "email", "ada@example", "is not an e-mail address"),
+    ("betaTesters", "email", "ada @example.com", "is not an e-mail address"),
+    ("betaTesters", "groups", [1, 2], "valid string"),
+    ("betaTesters", "adopt", "", "must be true"),
+    ("betaTesters", "state", "INVITED", "set by Apple"),
+    ("betaAppLocalizations", "app", None, "required"),
+    ("betaAppLocalizations", "locale", "en-XX", "is not a locale App Store Connect takes"),
+    ("betaAppLocalizations", "locale", "en_us", "spelt 'en-US'"),
+    ("betaAppLocalizations", "locale", "klingon", "is not a locale"),
+    ("betaAppLocalizations", "feedback_email", "beta@", "is not an e-mail address"),
+    ("betaAppLocalizations", "marketing_url", "example.com", "is not a web address"),
+    ("betaAppLocalizations", "privacy_policy_url", "ftp://example.com/privacy", "is not a web address"),
+    ("betaAppLocalizations", "adopt", "", "must be true"),
+    ("betaBuildLocalizations", "build", None, "required"),
+    ("betaBuildLocalizations", "locale", "fr", "for this language Apple takes fr-FR, fr-CA"),
+    ("betaBuildLocalizations", "adopt", "", "must be true"),
+    ("betaAppReviewDetails", "app", None, "required"),
+    ("betaAppReviewDetails", "contact_email", "review at example.com", "is not an e-mail address"),
+    ("betaLicenseAgreements", "app", None, "required"),
+]
+
+# Rules across fields: (resource, inputs over the valid ones, the field named, words).
+CROSS_FIELD: list[tuple[str, dict[str, Any], str, str]] = [
+    ("betaGroups", {"is_internal_group": True, "public_link_enabled": True, "builds": None}, "public_link_enabled", "public links are for external groups"),
+    ("betaGroups", {"is_internal_group": True, "public_link_enabled": None, "public_link_limit": 50, "builds": None}, "public_link_limit", "public links are for external groups"),
+    ("betaGroups", {"is_internal_group": True, "has_access_to_all_builds": True, "public_link_enabled": None, "public_link_limit": None}, "builds", "refuses assigning it builds"),
+    ("betaTesters", {"groups": None, "delete_on_destroy": True}, "delete_on_destroy", "give groups"),
 ]
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     emu = Emulator(tmp_path_factory.mktemp("badinput"))
+    with httpx.Client(transport=httpx.WSGITransport(app=emu.app), base_url="http://emulator") as admin:
+        # An app (Apple makes its beta review detail and license agreement with it).
+        admin.post("/_emulator/objects/apps", json={"id": "6450000001", "attributes": {"name": "Demo", "bundleId": "com.example.demo"}})
     yield emu
     emu.close()
 
@@ -130,6 +181,11 @@ def assert_rejected(provider: Callable[[str], SpecProvider], emulator: Emulator,
 @pytest.mark.parametrize(("rest_type", "field", "value", "words"), TABLE, ids=[f"{t}.{f}={v!r}"[:60] for t, f, v, _ in TABLE])
 def test_table_of_realistic_mistakes(provider, emulator, rest_type: str, field: str, value: Any, words: str) -> None:  # type: ignore[no-untyped-def]
     assert_rejected(provider, emulator, rest_type, {**VALID[rest_type], field: value}, field, words)
+
+
+@pytest.mark.parametrize(("rest_type", "change", "field", "words"), CROSS_FIELD, ids=[f"{t}.{f}" for t, _, f, _ in CROSS_FIELD])
+def test_rules_across_fields_name_the_field(provider, emulator, rest_type: str, change: dict[str, Any], field: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    assert_rejected(provider, emulator, rest_type, {**VALID[rest_type], **change}, field, words)
 
 
 def test_every_spec_and_every_input_field_is_covered_by_the_table() -> None:
@@ -177,9 +233,19 @@ def test_values_outside_an_enum_are_rejected(provider, emulator, rest_type, fiel
 def test_wrong_types_are_rejected_naming_the_field(provider, emulator, rest_type, field, value) -> None:  # type: ignore[no-untyped-def]
     if field.name == "renew_before_days" and isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 365 and value == int(value):
         return  # a whole number of days in range is a valid value
-    if field.name == "adopt" and isinstance(value, bool):
-        return  # adopt=True/False is the option itself
+    if field.name == "public_link_limit" and isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 10_000 and value == int(value):
+        return  # a whole number of testers in range is a valid value
+    if isinstance(value, bool) and _takes_booleans(field):
+        return  # adopt=True/False is the option itself; a boolean field takes booleans
     assert_rejected(provider, emulator, rest_type, {**VALID[rest_type], field.name: value}, field.name)
+
+
+def _takes_booleans(field: Any) -> bool:
+    try:
+        TypeAdapter(field.annotation).validate_python(True)
+    except ValidationError:
+        return False
+    return True
 
 
 @SETTINGS

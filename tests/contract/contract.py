@@ -46,7 +46,7 @@ SPEC_SHA256 = "d8168be3242bfd73d432d34c5b385236146dffe3accfe58f8c19e5ef1567265e"
 SERVER = "https://api.appstoreconnect.apple.com"
 RATE_LIMIT_HEADER = re.compile(r"^user-hour-lim:\d+;user-hour-rem:\d+;$")
 
-# Every operation the provider sends (reconciler + resource hooks + `doctor`), with why. The
+# Every operation the provider sends (reconciler + resource hooks + look-ups + `doctor`), with why. The
 # contract scenario must cover each, and a provider request outside this list fails.
 PROVIDER_OPERATIONS: dict[str, str] = {
     "POST /v1/bundleIds": "BundleId create",
@@ -70,6 +70,48 @@ PROVIDER_OPERATIONS: dict[str, str] = {
     "GET /v1/profiles": "natural-key lookup filter[name]",
     "GET /v1/profiles/{id}": "Profile read",
     "DELETE /v1/profiles/{id}": "Profile delete",
+    # TestFlight (issue 11): the program-side look-ups ...
+    "GET /v1/apps": "get_app: filter[bundleId] (exact match re-checked)",
+    "GET /v1/preReleaseVersions": "get_build: the version, filter[app]+filter[version]+filter[platform] (re-checked)",
+    "GET /v1/builds": "get_build: the version's builds, filter[preReleaseVersion] (+filter[version])",
+    # ... beta groups and their memberships ...
+    "POST /v1/betaGroups": "BetaGroup create (builds and testers in the same request)",
+    "GET /v1/betaGroups": "a tester's groups' apps (filter[id], include=app): duplicate testers, delete_on_destroy",
+    "GET /v1/betaGroups/{id}": "BetaGroup read",
+    "PATCH /v1/betaGroups/{id}": "BetaGroup update (name, feedback, public link)",
+    "DELETE /v1/betaGroups/{id}": "BetaGroup delete",
+    "GET /v1/apps/{id}/betaGroups": "BetaGroup look-up by name within its app (adopt, ambiguous POST, 409)",
+    "GET /v1/betaGroups/{id}/relationships/builds": "BetaGroup builds membership read",
+    "POST /v1/betaGroups/{id}/relationships/builds": "BetaGroup builds added",
+    "DELETE /v1/betaGroups/{id}/relationships/builds": "BetaGroup builds removed",
+    "GET /v1/betaGroups/{id}/relationships/betaTesters": "BetaGroup testers membership read",
+    "POST /v1/betaGroups/{id}/relationships/betaTesters": "BetaGroup testers added",
+    "DELETE /v1/betaGroups/{id}/relationships/betaTesters": "BetaGroup testers removed",
+    # ... testers ...
+    "POST /v1/betaTesters": "BetaTester create (its groups in the same request)",
+    "GET /v1/betaTesters": "BetaTester look-up filter[email] (several may answer; ranked, re-checked ignoring case)",
+    "GET /v1/betaTesters/{id}": "BetaTester read",
+    "GET /v1/betaTesters/{id}/relationships/betaGroups": "BetaTester groups membership read",
+    "POST /v1/betaTesters/{id}/relationships/betaGroups": "BetaTester groups added (taken-over tester, update)",
+    "DELETE /v1/betaTesters/{id}/relationships/betaGroups": "BetaTester groups removed; destroy (detach)",
+    "DELETE /v1/betaTesters/{id}/relationships/apps": "BetaTester destroy with delete_on_destroy (202)",
+    # ... and the test information.
+    "POST /v1/betaAppLocalizations": "BetaAppLocalization create",
+    "GET /v1/betaAppLocalizations/{id}": "BetaAppLocalization read",
+    "PATCH /v1/betaAppLocalizations/{id}": "BetaAppLocalization update",
+    "DELETE /v1/betaAppLocalizations/{id}": "BetaAppLocalization delete",
+    "GET /v1/apps/{id}/betaAppLocalizations": "BetaAppLocalization look-up by locale within its app",
+    "POST /v1/betaBuildLocalizations": "BetaBuildLocalization create",
+    "GET /v1/betaBuildLocalizations/{id}": "BetaBuildLocalization read",
+    "PATCH /v1/betaBuildLocalizations/{id}": "BetaBuildLocalization update",
+    "DELETE /v1/betaBuildLocalizations/{id}": "BetaBuildLocalization delete",
+    "GET /v1/builds/{id}/betaBuildLocalizations": "BetaBuildLocalization look-up by locale within its build",
+    "GET /v1/betaAppReviewDetails": "BetaAppReviewDetail take-over, filter[app] (required by Apple's spec)",
+    "GET /v1/betaAppReviewDetails/{id}": "BetaAppReviewDetail read",
+    "PATCH /v1/betaAppReviewDetails/{id}": "BetaAppReviewDetail update",
+    "GET /v1/betaLicenseAgreements": "BetaLicenseAgreement take-over, filter[app]",
+    "GET /v1/betaLicenseAgreements/{id}": "BetaLicenseAgreement read",
+    "PATCH /v1/betaLicenseAgreements/{id}": "BetaLicenseAgreement update",
 }
 
 

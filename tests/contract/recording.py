@@ -25,7 +25,7 @@ from .contract import Exchange
 _PACKAGE = Path(__import__("pulumi_appstoreconnect").__file__).resolve().parent
 # Source files whose frames mark a request as the provider's own.
 _PROVIDER_FILES = frozenset(
-    str(p) for p in [_PACKAGE / "reconciler.py", _PACKAGE / "cli.py", *(_PACKAGE / "resources").glob("*.py")]
+    str(p) for p in [_PACKAGE / "reconciler.py", _PACKAGE / "cli.py", _PACKAGE / "lookups.py", *(_PACKAGE / "resources").glob("*.py")]
 )
 _PROVIDER_SUITES = ("tests/engine/",)
 

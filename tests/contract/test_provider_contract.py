@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import httpx
 import pytest
 
+from pulumi_appstoreconnect import get_app, get_build
 from pulumi_appstoreconnect.client import AppStoreConnectClient, ConflictError
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
@@ -38,9 +39,9 @@ def emulator(tmp_path: Path) -> Iterator[Emulator]:
     emu.close()
 
 
-def checked(provider: SpecProvider, props: dict[str, Any]) -> dict[str, Any]:
-    """What the engine hands to create/update: the props after ``check``."""
-    result = provider.check({}, props)
+def checked(provider: SpecProvider, props: dict[str, Any], olds: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the engine hands to create (no ``olds``) or update: the props after ``check``."""
+    result = provider.check(olds or {}, props)
     assert not result.failures, [(f.property, f.reason) for f in result.failures]
     return dict(result.inputs)
 
@@ -112,10 +113,65 @@ def run_scenario(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     admin.close()
 
 
+def run_testflight_scenario(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: the look-ups, groups and memberships, testers, test information."""
+    make: Callable[[str], SpecProvider] = connect(emulator, monkeypatch)
+    with httpx.Client(transport=httpx.WSGITransport(app=emulator.app), base_url=BASE_URL) as admin:
+        admin.post("/_emulator/objects/apps", json={"id": "6450000001", "attributes": {"name": "Demo", "bundleId": "com.example.demo"}})
+        for number in ("41", "42"):
+            admin.post("/_emulator/builds", json={"app": "6450000001", "version": "1.0", "buildNumber": number, "processingState": "VALID"})
+    settings = Settings(issuer_id=emulator.issuer_id, key_id=emulator.key_id, private_key_pem=emulator.private_key_pem, base_url=BASE_URL)
+    app = get_app("com.example.demo", settings=settings)
+    first, latest = get_build(app.id, "1.0", "41", settings=settings), get_build(app.id, "1.0", settings=settings)
+    groups, testers = make("BetaGroup"), make("BetaTester")
+
+    # Groups: created with their builds; a second one of the name is looked up in the app first.
+    external = groups.create(checked(groups, {"app": app.id, "name": "Friends", "public_link_enabled": True, "builds": [first.id]}))
+    internal = groups.create(checked(groups, {"app": app.id, "name": "Team", "is_internal_group": True}))
+    groups.read(external.id, external.outs)
+
+    # Testers: looked up by e-mail, created with their groups; groups changed by difference.
+    ada = testers.create(checked(testers, {"email": "ada@example.com", "groups": [external.id]}))
+    ada_news = checked(testers, {"email": "ada@example.com", "groups": [internal.id]}, ada.outs)
+    ada_outs = testers.update(ada.id, ada.outs, ada_news).outs
+    testers.read(ada.id, ada_outs)
+    bob = testers.create(checked(testers, {"email": "bob@example.com", "delete_on_destroy": True, "groups": [internal.id]}))
+
+    # Group memberships by difference: builds and testers added and removed.
+    news = checked(groups, {"app": app.id, "name": "Friends 2", "public_link_enabled": False, "builds": [latest.id], "testers": [bob.id]}, external.outs)
+    external_outs = groups.update(external.id, external.outs, news).outs
+    groups.read(external.id, external_outs)
+    groups.update(external.id, external_outs, {**news, "testers": []})
+
+    # Test information: localizations looked up within their parent, review detail and agreement taken over.
+    for token, parent in (("BetaAppLocalization", {"app": app.id}), ("BetaBuildLocalization", {"build": latest.id})):
+        localizations = make(token)
+        text = {"description": "Try it"} if token == "BetaAppLocalization" else {"whats_new": "Try it"}
+        made = localizations.create(checked(localizations, {**parent, "locale": "en-US", **text}))
+        localizations.read(made.id, made.outs)
+        changed = {**parent, "locale": "en-US", **{k: "Try it again" for k in text}}
+        outs = localizations.update(made.id, made.outs, checked(localizations, changed, made.outs)).outs
+        with pytest.raises(ConflictError):  # explained after a look-up in the parent's listing
+            localizations.create(checked(localizations, {**parent, "locale": "en-US"}))
+        localizations.delete(made.id, outs)
+    for token, values in (("BetaAppReviewDetail", {"contact_email": "a@example.com"}), ("BetaLicenseAgreement", {"agreement_text": "T"})):
+        adopted = make(token)
+        taken = adopted.create(checked(adopted, {"app": app.id, **values}))
+        adopted.read(taken.id, taken.outs)
+        adopted.update(taken.id, taken.outs, checked(adopted, {"app": app.id}, taken.outs))
+
+    # Destroy: testers leave the stack's groups (or their apps), groups go.
+    testers.delete(ada.id, ada_outs)
+    testers.delete(bob.id, bob.outs)
+    groups.delete(external.id, external_outs)
+    groups.delete(internal.id, internal.outs)
+
+
 def test_every_provider_operation_conforms(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, contract: Contract, request: pytest.FixtureRequest
 ) -> None:
     run_scenario(emulator, monkeypatch)
+    run_testflight_scenario(emulator, monkeypatch)
     exchanges = RECORDER.of_test(request.node.nodeid)
     assert exchanges and all(e.origin == "provider" for e in exchanges)
     report = contract.check_all(exchanges)

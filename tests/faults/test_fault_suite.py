@@ -1,6 +1,7 @@
 """Fault suite: hundreds of resource operations with ~10 % of requests faulted.
 
-A seeded workload creates, reads, updates and deletes every resource type through the real
+A seeded workload creates, reads, updates and deletes every resource type (the signing types,
+TestFlight groups and testers with their memberships) through the real
 provider and client against the emulator, while the emulator answers about one request in ten
 with a 429 (with and without Retry-After), a 500 or 503, or drops the connection before or after
 committing. The driver keeps a state the way the engine does (a failed create leaves nothing,
@@ -27,6 +28,7 @@ from pulumi_appstoreconnect.reconciler import SpecProvider
 from ..providers import connect
 
 SEED = 20261122
+APP = "6450000001"  # made out of band before the faults start: Apple's API cannot create apps
 FAULTS = [  # about 10-12 % of /v1 requests in all (the first rule that fires decides)
     # The nasty case for POST, made frequent enough that every run exercises it.
     {"kind": "drop_after_commit", "methods": ["POST"], "probability": 0.12},
@@ -132,6 +134,12 @@ def declare() -> list[Managed]:
         declared.append(Managed("profiles", f"profile{i}", {
             "name": f"Fault profile {i}", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": f"ref:app{i}",
             "certificates": [f"ref:cert{i % 3}"], "devices": [f"ref:device{j}" for j in range(i, i + 4)]}))
+    for i in range(6):
+        declared.append(Managed("betaGroups", f"group{i}", {
+            "app": APP, "name": f"Fault group {i}", "is_internal_group": i % 3 == 0}))
+    for i in range(12):
+        declared.append(Managed("betaTesters", f"tester{i}", {
+            "email": f"fault.tester{i}@example.com", "groups": [f"ref:group{i % 6}", f"ref:group{(i + 2) % 6}"]}))
     return declared
 
 
@@ -156,6 +164,7 @@ def test_hundreds_of_operations_under_faults_leave_no_duplicate_or_orphan(
     RESOLVED.update({r.name: r for r in declared})
     rng = random.Random(SEED + 1)
     with admin(emulator) as api:
+        api.post("/_emulator/objects/apps", json={"id": APP, "attributes": {"name": "Faults", "bundleId": "com.example.faults"}})
         assert api.post("/_emulator/faults", json={"seed": str(SEED), "rules": FAULTS}).status_code in (200, 201)
 
         # Phase 1: create in dependency order (a failed dependency skips its dependents).
@@ -165,14 +174,19 @@ def test_hundreds_of_operations_under_faults_leave_no_duplicate_or_orphan(
         # Phase 2: a random mix of reads and in-place updates.
         for step in range(220):
             r = rng.choice([m for m in declared if m.id])
-            if step % 3 == 0 and r.rest_type in ("bundleIds", "devices"):
+            if step % 3 == 0 and r.rest_type in ("bundleIds", "devices", "betaGroups"):
                 driver.update(r, {"name": f"{r.inputs['name'].split(' #')[0]} #{step}"})
+            elif step % 3 == 0 and r.rest_type == "betaTesters":
+                # Memberships change by difference: one group out, another in.
+                groups = r.inputs["groups"]
+                driver.update(r, {"groups": [groups[-1], f"ref:group{(int(groups[-1][9:]) + 1) % 6}"]})
             else:
                 driver.read(r)
         # Phase 3: drop some resources from the "program" (dependents first).
         for r in [m for m in declared if m.id and m.rest_type == "profiles"][:3] + \
                  [m for m in declared if m.id and m.rest_type == "bundleIdCapabilities"][:6] + \
-                 [m for m in declared if m.id and m.rest_type == "devices"][-4:]:
+                 [m for m in declared if m.id and m.rest_type == "devices"][-4:] + \
+                 [m for m in declared if m.id and m.rest_type == "betaTesters"][:3]:
             driver.delete(r)
 
         faults = api.get("/_emulator/faults").json()
@@ -199,7 +213,8 @@ def test_hundreds_of_operations_under_faults_leave_no_duplicate_or_orphan(
         assert all(r.id for r in declared if not r.deleted), "the re-run did not converge"
 
         remote = {t: api.get(f"/_emulator/objects/{t}").json()["data"] for t in
-                  ("bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles")}
+                  ("bundleIds", "bundleIdCapabilities", "devices", "certificates", "profiles", "betaGroups", "betaTesters")}
+        members = {tester_id for g in remote["betaGroups"] for tester_id in group_members(emulator, g["id"])}
 
     state_ids = {r.rest_type: set() for r in declared}
     for r in declared:
@@ -210,8 +225,12 @@ def test_hundreds_of_operations_under_faults_leave_no_duplicate_or_orphan(
     live = {t: {o["id"] for o in objs if o["attributes"].get("status", "ENABLED") == "ENABLED"
                 and o["attributes"].get("enabled", True) is not False and o["id"] not in apple_made}
             for t, objs in remote.items()}
+    # A tester destroy takes it out of the stack's groups and it stays on the team: only one still
+    # in a group is live.
+    live["betaTesters"] = {t for t in live["betaTesters"] if t in members}
     orphans = {t: sorted(live[t] - state_ids[t]) for t in live if live[t] - state_ids[t]}
-    keys = {"bundleIds": "identifier", "devices": "udid", "profiles": "name", "bundleIdCapabilities": None}
+    keys = {"bundleIds": "identifier", "devices": "udid", "profiles": "name", "bundleIdCapabilities": None,
+            "betaGroups": "name", "betaTesters": "email"}
     duplicates = {}
     for t, key in keys.items():
         values = [o["attributes"][key].lower() if key else o["id"] for o in remote[t]]
@@ -242,6 +261,13 @@ def test_hundreds_of_operations_under_faults_leave_no_duplicate_or_orphan(
     assert faulted["POST drop_after_commit"] >= 3, faulted
     assert duplicates == {} and orphans == {} and extra_certificates == 0
     assert drift == []
+
+
+def group_members(emulator: Emulator, group_id: str) -> list[str]:
+    """A group's testers as the emulator keeps them (the group holds the membership)."""
+    obj = emulator.store.get("betaGroups", group_id)
+    members = obj.relationships.get("betaTesters") if obj else None
+    return list(members) if isinstance(members, list) else []
 
 
 def refs(r: Managed) -> list[str]:

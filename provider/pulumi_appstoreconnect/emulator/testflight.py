@@ -440,6 +440,9 @@ BETA_TESTER_RULES = TypeRules(
     new_id=_uuid,
     computed=_tester_computed,
     attribute_checks={"email": lambda value: None if isinstance(value, str) and _EMAIL.fullmatch(value) else invalid_value("email")(value)},
+    # Assumed, not observed: filter[email] ignores case, as Apple's own account e-mails do (an
+    # Apple ID is case-insensitive) and as the one-tester-per-address rule above compares them.
+    filter_matchers={"email": casefold},
     validate=_tester_validate,
     after_delete=_tester_deleted,
     relationship_writes={"apps": _remove_from_apps},

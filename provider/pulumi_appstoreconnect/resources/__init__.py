@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from ..reconciler import SpecResource
 from ..spec import ResourceSpec
+from .beta_group import BETA_GROUPS, BetaGroup
+from .beta_test_information import (
+    BETA_APP_LOCALIZATIONS,
+    BETA_APP_REVIEW_DETAILS,
+    BETA_BUILD_LOCALIZATIONS,
+    BETA_LICENSE_AGREEMENTS,
+    BetaAppLocalization,
+    BetaAppReviewDetail,
+    BetaBuildLocalization,
+    BetaLicenseAgreement,
+)
+from .beta_tester import BETA_TESTERS, BetaTester
 from .bundle_id import BUNDLE_IDS, BundleId, BundleIdInputs, BundleIdPlatform
 from .capability import (
     BUNDLE_ID_CAPABILITIES,
@@ -22,7 +34,10 @@ from .certificate import CERTIFICATES, Certificate, CertificateType
 from .device import DEVICES, Device, DevicePlatform, DeviceStatus
 from .profile import PROFILES, AllEnabledDevices, AllValidCertificates, DeviceClass, Profile, ProfileType
 
-_CLASSES: tuple[type[SpecResource], ...] = (BundleId, BundleIdCapability, Device, Certificate, Profile)
+_CLASSES: tuple[type[SpecResource], ...] = (
+    BundleId, BundleIdCapability, Device, Certificate, Profile,
+    BetaGroup, BetaTester, BetaAppLocalization, BetaBuildLocalization, BetaAppReviewDetail, BetaLicenseAgreement,
+)
 
 RESOURCES: dict[str, type[SpecResource]] = {cls.__name__: cls for cls in _CLASSES}
 SPECS: dict[str, ResourceSpec] = {name: cls.spec for name, cls in RESOURCES.items()}
@@ -32,6 +47,9 @@ SPECS_BY_TYPE: dict[str, ResourceSpec] = {
 }
 
 __all__ = [
+    "BETA_APP_LOCALIZATIONS", "BETA_APP_REVIEW_DETAILS", "BETA_BUILD_LOCALIZATIONS", "BETA_GROUPS",
+    "BETA_LICENSE_AGREEMENTS", "BETA_TESTERS", "BetaAppLocalization", "BetaAppReviewDetail",
+    "BetaBuildLocalization", "BetaGroup", "BetaLicenseAgreement", "BetaTester",
     "BUNDLE_IDS", "BUNDLE_ID_CAPABILITIES", "CERTIFICATES", "DEVICES", "PROFILES", "RESOURCES", "SPECS", "SPECS_BY_TYPE",
     "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdInputs",
     "BundleIdPlatform", "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate",
