@@ -850,8 +850,9 @@ class SpecProvider(dyn.ResourceProvider):
     # -- helpers ----------------------------------------------------------------------
 
     def _inputs(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        """The declared fields of ``props`` (reserved and unknown keys dropped)."""
-        return {f.name: props.get(f.name) for f in self.spec.fields}
+        """The declared fields of ``props`` (reserved and unknown keys dropped), whole numbers
+        as integers again (see :func:`_whole_number`)."""
+        return {f.name: _whole_number(f, props.get(f.name)) for f in self.spec.fields}
 
     def _outputs(
         self, data: Mapping[str, Any], inputs: Mapping[str, Any], *, from_remote: bool = False, bookkeeping: bool = True
@@ -984,6 +985,19 @@ def _linkage(f: FieldSpec, value: Any) -> dict[str, Any]:
     if f.relationship.to_many:
         return {"data": [{"type": related, "id": item} for item in value]}
     return {"data": {"type": related, "id": value}}
+
+
+def _whole_number(f: FieldSpec, value: Any) -> Any:
+    """The engine hands every number to the provider as a float (Pulumi's wire format): 200.0
+    goes back to 200 where the field takes integers, since Apple's schema refuses 200.0 for an
+    integer (a beta group's publicLinkLimit)."""
+    if not isinstance(value, float) or not value.is_integer():
+        return value
+    try:
+        validated = _adapter(f.annotation).validate_python(int(value))
+    except ValidationError:
+        return value
+    return int(value) if isinstance(validated, int) and not isinstance(validated, bool) else value
 
 
 def _members_linkage(f: FieldSpec, ids: list[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import pytest
 
 from pulumi_appstoreconnect.reconciler import SpecProvider
+from pulumi_appstoreconnect.resources.checks import WholeNumber
 from pulumi_appstoreconnect.resources import SPECS
 from pulumi_appstoreconnect.spec import (
     ADOPT_ONLY,
@@ -299,3 +300,22 @@ def test_a_shared_membership_leaves_only_what_is_not_the_stacks(apple: FakeApple
     apple.members[("PERSON1", "clubs")] = ["C1", "C-NEW", "OTHER-APPS-CLUB"]
     SpecProvider("Person").delete("PERSON1", {"email": "a@example.com", "clubs": ["C1"]})
     assert apple.writes() == [("DELETE", "/v1/people/PERSON1/relationships/clubs", ["C1", "C-NEW"])]
+
+
+class LimitInputs(SpecModel):
+    name: Annotated[str, CREATE_ONLY]
+    limit: Annotated[WholeNumber | None, UPDATABLE] = None
+
+
+LIMITS = ResourceSpec(rest_type="limits", inputs=LimitInputs)
+
+
+def test_whole_numbers_go_to_apple_as_integers(apple: FakeApple, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by the TestFlight engine test: the engine hands numbers to the provider as floats
+    # (200.0), and Apple's schema types publicLinkLimit as an integer.
+    monkeypatch.setitem(SPECS, "Limit", LIMITS)
+    provider = SpecProvider("Limit")
+    provider.create({"name": "n", "limit": 200.0})
+    provider.update("NEW1", {"name": "n", "limit": 200}, {"name": "n", "limit": 300.0})
+    sent = [c[2]["limit"] for c in apple.writes()]
+    assert sent == [200, 300] and all(type(v) is int for v in sent)
