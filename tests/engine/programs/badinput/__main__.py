@@ -2,7 +2,7 @@
 
 import pulumi
 
-from pulumi_appstoreconnect import BundleIdCapability, Certificate, Device, Profile
+from pulumi_appstoreconnect import BetaAppLocalization, BetaGroup, BetaTester, BundleIdCapability, Certificate, Device, Profile
 
 case = pulumi.Config().require("case")
 
@@ -23,5 +23,13 @@ elif case == "unknown_profile_type":
     Profile("profile", name="P", profile_type="IOS_APP_SIDELOAD", bundle_id="ABCDE12345", certificates=["C1"])
 elif case == "not_a_csr":
     Certificate("cert", certificate_type="IOS_DEVELOPMENT", csr_content="-----BEGIN CERTIFICATE REQUEST-----\nbm9wZQ==\n-----END CERTIFICATE REQUEST-----\n")
+elif case == "bad_tester_email":
+    BetaTester("tester", email="ada.example.com", groups=["GROUP1"])
+elif case == "unknown_locale":
+    BetaAppLocalization("test-information", app="6450000001", locale="en-XX", description="Try it")
+elif case == "public_link_on_internal_group":
+    BetaGroup("team", app="6450000001", name="Team", is_internal_group=True, public_link_enabled=True)
+elif case == "public_link_limit_above_maximum":
+    BetaGroup("friends", app="6450000001", name="Friends", public_link_enabled=True, public_link_limit=20_000)
 else:
     raise ValueError(f"unknown case {case!r}")
