@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from pulumi_appstoreconnect.emulator import Emulator
+from pulumi_appstoreconnect.emulator.seeding import load_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "pulumi-engine"))
@@ -81,6 +83,37 @@ def serving(state_dir: Path) -> Iterator[EmulatorHandle]:
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
     with serving(tmp_path_factory.mktemp("emulator")) as handle:
         yield handle
+
+
+def demo_account(emulator: EmulatorHandle) -> None:
+    """An emulator as `pulumi-appstoreconnect emulator --seed demo` starts; the log cleared."""
+    emulator.admin("POST", "/reset")
+    assert load_seed(emulator.emulator, "demo"), "the demo seed loads into an empty emulator"
+    emulator.clear_requests()
+
+
+BADINPUT = Path(__file__).resolve().parent / "programs" / "badinput"
+
+
+@pytest.fixture(scope="session")
+def badinput(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle, engine_bin: Path) -> Stack:
+    """One stack of the bad-input program (every module's cases): its previews fail before any
+    request or state change."""
+    return make_stack(BADINPUT, tmp_path_factory.mktemp("badinput"), emulator, engine_bin)
+
+
+def refused_at_preview(stack: Stack, emulator: EmulatorHandle, case: str, field: str, words: str) -> None:
+    """The bad-input program's ``case`` fails ``pulumi preview`` naming ``field`` (with
+    ``words`` in the reason) and sends no request."""
+    stack.config("case", case)
+    emulator.clear_requests()
+    proc = stack.run("preview", check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    # The engine's line for a check failure: the field and the reason on one line.
+    problem = re.compile(rf"resource '[\w-]+': property {field} value \{{(?s:.*?)\}} has a problem: [^\n]*{re.escape(words)}")
+    assert problem.search(output), output
+    assert emulator.requests() == []
 
 
 def make_stack(example: str, workdir: Path, emulator: EmulatorHandle, engine_bin: Path) -> Stack:

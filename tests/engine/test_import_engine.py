@@ -20,10 +20,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_appstoreconnect.emulator.seeding import load_seed
 from pulumi_appstoreconnect.importer.rendering import CLASSES
 
-from .conftest import EMPTY, ROOT, EmulatorHandle, SharedStack, Stack, make_stack
+from .conftest import EMPTY, ROOT, EmulatorHandle, SharedStack, Stack, demo_account, make_stack
 
 WRITES = {"POST", "PATCH", "DELETE"}
 DEMO = {"bundleIds": 4, "bundleIdCapabilities": 11, "devices": 5, "certificates": 2, "profiles": 2}
@@ -35,13 +34,6 @@ class Generated:
     directory: Path
     import_requests: list[dict[str, Any]]
     output: str
-
-
-def demo_account(emulator: EmulatorHandle) -> None:
-    """An emulator as `pulumi-appstoreconnect emulator --seed demo` starts; the log cleared."""
-    emulator.admin("POST", "/reset")
-    assert load_seed(emulator.emulator, "demo"), "the demo seed loads into an empty emulator"
-    emulator.clear_requests()
 
 
 def take_over(stack: Stack, emulator: EmulatorHandle) -> None:

@@ -7,16 +7,13 @@ any of them runs alone or in any order. The bad-input cases share one preview-on
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import EMPTY, EmulatorHandle, SharedStack, Stack, make_stack
-
-HERE = Path(__file__).resolve().parent
+from .conftest import EMPTY, EmulatorHandle, SharedStack, Stack, make_stack, refused_at_preview
 
 
 def up(stack: Stack, emulator: EmulatorHandle) -> None:
@@ -157,12 +154,6 @@ def test_redeclared_devices_are_re_enabled_not_registered_again(stack: Stack, em
     stack.run("destroy", "--yes")
 
 
-@pytest.fixture(scope="module")
-def badinput(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle, engine_bin: Path) -> Stack:
-    """One stack of the bad-input program: its previews fail before any request or state change."""
-    return make_stack(HERE / "programs" / "badinput", tmp_path_factory.mktemp("badinput"), emulator, engine_bin)
-
-
 @pytest.mark.parametrize(
     ("case", "field", "words"),
     [
@@ -177,12 +168,4 @@ def badinput(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle,
 def test_bad_input_fails_preview_naming_the_field_without_a_request(
     case: str, field: str, words: str, badinput: Stack, emulator: EmulatorHandle
 ) -> None:
-    badinput.config("case", case)
-    emulator.clear_requests()
-    proc = badinput.run("preview", check=False)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    # The engine's line for a check failure: the field and the reason on one line.
-    problem = re.compile(rf"resource '\w+': property {field} value \{{(?s:.*?)\}} has a problem: [^\n]*{re.escape(words)}")
-    assert problem.search(output), output
-    assert emulator.requests() == []
+    refused_at_preview(badinput, emulator, case, field, words)

@@ -15,22 +15,12 @@ from typing import Any
 
 import pytest
 
-from pulumi_appstoreconnect.emulator.seeding import load_seed
+from .conftest import EMPTY, EmulatorHandle, SharedStack, Stack, demo_account, make_stack, refused_at_preview
 
-from .conftest import EMPTY, EmulatorHandle, SharedStack, Stack, make_stack
-
-HERE = Path(__file__).resolve().parent
 APP = "6450000001"  # the demo seed's app: version 1.0 has processed builds 41 and 42
 FIRST, LATEST = "DEMOBUILD0041", "DEMOBUILD0001"
 WRITES = {"POST", "PATCH", "DELETE"}
 PASSWORD = "correct horse battery staple"
-
-
-def demo_account(emulator: EmulatorHandle) -> None:
-    """The account `pulumi-appstoreconnect emulator --seed demo` starts with; the log cleared."""
-    emulator.admin("POST", "/reset")
-    assert load_seed(emulator.emulator, "demo"), "the demo seed loads into an empty emulator"
-    emulator.clear_requests()
 
 
 def deploy(stack: Stack, emulator: EmulatorHandle) -> None:
@@ -202,11 +192,6 @@ def test_destroy_leaves_what_the_docs_say(stack: Stack, emulator: EmulatorHandle
     assert {b["id"] for b in emulator.objects("builds")} >= {FIRST, LATEST}
 
 
-@pytest.fixture(scope="module")
-def badinput(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle, engine_bin: Path) -> Stack:
-    return make_stack(HERE / "programs" / "badinput", tmp_path_factory.mktemp("tf-badinput"), emulator, engine_bin)
-
-
 @pytest.mark.parametrize(
     ("case", "field", "words"),
     [
@@ -219,11 +204,4 @@ def badinput(tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorHandle,
 def test_bad_input_fails_preview_naming_the_field_without_a_request(
     case: str, field: str, words: str, badinput: Stack, emulator: EmulatorHandle
 ) -> None:
-    badinput.config("case", case)
-    emulator.clear_requests()
-    proc = badinput.run("preview", check=False)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    problem = re.compile(rf"resource '[\w-]+': property {field} value \{{(?s:.*?)\}} has a problem: [^\n]*{re.escape(words)}")
-    assert problem.search(output), output
-    assert emulator.requests() == []
+    refused_at_preview(badinput, emulator, case, field, words)
