@@ -507,11 +507,15 @@ class SpecProvider(dyn.ResourceProvider):
     def _describe_mismatch(self, target: Mapping[str, Any], mismatches: dict[str, tuple[Any, Any]]) -> str:
         found = "; ".join(f"{name}: App Store Connect has {remote!r}, the program says {ours!r}" for name, (remote, ours) in mismatches.items())
         accept = ", ".join(f"{name}={remote!r}" for name, (remote, _) in mismatches.items())
+        key = self.spec.natural_key.name if self.spec.natural_key else "name"
+        if self.spec.create is CreateMode.ADOPT_OR_POST:  # there is no new object to make
+            instead = f"App Store Connect keeps one {self.spec.rest_type} object per {key}, so the program must describe it."
+        else:
+            instead = f"To make a new object instead, remove adopt (and choose another {key})."
         return (
             f"adopt: the existing {self.spec.rest_type} object {target['id']} differs from the program in "
             f"properties Apple cannot change in place ({found}). To take it over, set {accept} in the "
-            f"program; to make a new object instead, remove adopt (and choose another "
-            f"{self.spec.natural_key.name if self.spec.natural_key else 'name'})."
+            f"program. {instead}"
         )
 
     def _take_over(

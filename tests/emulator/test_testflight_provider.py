@@ -239,3 +239,12 @@ def test_the_review_detail_is_taken_over_under_the_apps_id_and_released(provider
     admin.delete("/_emulator/requests")
     details.delete(detail.id, detail.outs)
     assert log(admin, writes_only=False) == []  # release: nothing is sent
+
+
+def test_a_tester_the_team_has_under_another_name_fails_at_preview_saying_why(provider: Provider, admin: httpx.Client) -> None:
+    existing = admin.post("/_emulator/objects/betaTesters", json={"attributes": {"email": "alan@example.com", "firstName": "Al"}}).json()["data"]
+    failures = provider("BetaTester").check({}, {"email": "alan@example.com", "first_name": "Alan"}).failures
+    assert [f.property for f in failures] == ["first_name"]
+    reason = failures[0].reason
+    assert existing["id"] in reason and "first_name='Al'" in reason
+    assert "keeps one betaTesters object per email" in reason and "remove adopt" not in reason  # no new one to make
