@@ -12,6 +12,13 @@ import logging
 
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
 from .resources import (
+    AgeRatingDeclaration,
+    App,
+    AppInfo,
+    AppInfoLocalization,
+    AppStoreReviewDetail,
+    AppStoreVersion,
+    AppStoreVersionLocalization,
     AllEnabledDevices,
     AllValidCertificates,
     BundleId,
@@ -31,6 +38,8 @@ from .resources import (
 )
 
 __all__ = [
+    "AgeRatingDeclaration", "App", "AppInfo", "AppInfoLocalization", "AppStoreReviewDetail", "AppStoreVersion",
+    "AppStoreVersionLocalization",
     "AccountMismatch", "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdPlatform",
     "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType",
     "CreateOnlyDrift", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType", "ProviderError",

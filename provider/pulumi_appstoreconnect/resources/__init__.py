@@ -10,6 +10,23 @@ from __future__ import annotations
 
 from ..reconciler import SpecResource
 from ..spec import ResourceSpec
+from .app import APPS, App, ContentRightsDeclaration
+from .app_info import (
+    AGE_RATING_DECLARATIONS,
+    APP_INFO_LOCALIZATIONS,
+    APP_INFOS,
+    AgeRatingDeclaration,
+    AppInfo,
+    AppInfoLocalization,
+)
+from .app_store_version import (
+    APP_STORE_REVIEW_DETAILS,
+    APP_STORE_VERSION_LOCALIZATIONS,
+    APP_STORE_VERSIONS,
+    AppStoreReviewDetail,
+    AppStoreVersion,
+    AppStoreVersionLocalization,
+)
 from .bundle_id import BUNDLE_IDS, BundleId, BundleIdInputs, BundleIdPlatform
 from .capability import (
     BUNDLE_ID_CAPABILITIES,
@@ -23,6 +40,12 @@ from .device import DEVICES, Device, DevicePlatform, DeviceStatus
 from .profile import PROFILES, AllEnabledDevices, AllValidCertificates, DeviceClass, Profile, ProfileType
 
 _CLASSES: tuple[type[SpecResource], ...] = (BundleId, BundleIdCapability, Device, Certificate, Profile)
+# App Store metadata (issue 12).
+_METADATA: tuple[type[SpecResource], ...] = (
+    App, AppInfo, AgeRatingDeclaration, AppInfoLocalization, AppStoreVersion, AppStoreVersionLocalization,
+    AppStoreReviewDetail,
+)
+_CLASSES += _METADATA
 
 RESOURCES: dict[str, type[SpecResource]] = {cls.__name__: cls for cls in _CLASSES}
 SPECS: dict[str, ResourceSpec] = {name: cls.spec for name, cls in RESOURCES.items()}
@@ -32,6 +55,10 @@ SPECS_BY_TYPE: dict[str, ResourceSpec] = {
 }
 
 __all__ = [
+    "AGE_RATING_DECLARATIONS", "APPS", "APP_INFOS", "APP_INFO_LOCALIZATIONS", "APP_STORE_REVIEW_DETAILS",
+    "APP_STORE_VERSIONS", "APP_STORE_VERSION_LOCALIZATIONS", "AgeRatingDeclaration", "App", "AppInfo",
+    "AppInfoLocalization", "AppStoreReviewDetail", "AppStoreVersion", "AppStoreVersionLocalization",
+    "ContentRightsDeclaration",
     "BUNDLE_IDS", "BUNDLE_ID_CAPABILITIES", "CERTIFICATES", "DEVICES", "PROFILES", "RESOURCES", "SPECS", "SPECS_BY_TYPE",
     "AllEnabledDevices", "AllValidCertificates", "BundleId", "BundleIdCapability", "BundleIdInputs",
     "BundleIdPlatform", "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
+from urllib.parse import urlparse
 
 from pydantic import BeforeValidator
 
@@ -34,3 +36,30 @@ def _not_a_bool(value: object) -> object:
 
 
 WholeNumber = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
+# An address with one @, no spaces, and a dot in the domain: what Apple's spec types as format
+# "email" in practice (its validator is not published). Stricter checks would refuse addresses
+# Apple takes.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.][^@\s]*")
+
+
+def email_address(value: object) -> str | None:
+    if not isinstance(value, str) or not _EMAIL.fullmatch(value):
+        return f"{value!r} is not an e-mail address (expected name@example.com)"
+    return None
+
+
+def same_email(at_apple: Any, declared: Any) -> bool:
+    """E-mail addresses compare ignoring case (what mail providers do; Apple lists a tester's
+    address as it was first entered), so ``Ada@Example.com`` in the program is the same as
+    ``ada@example.com`` at Apple: no diff, and the state keeps Apple's spelling."""
+    return isinstance(at_apple, str) and isinstance(declared, str) and at_apple.casefold() == declared.casefold()
+
+
+def web_url(value: object) -> str | None:
+    """An http(s) URL with a host (marketing and privacy-policy pages)."""
+    parsed = urlparse(value) if isinstance(value, str) else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in str(value)):
+        return f"{value!r} is not a web address (expected https://example.com/page)"
+    return None
