@@ -867,3 +867,7 @@ EXTRA_TYPES: frozenset[str] = frozenset({"apps", "builds"})
 
 def rules_for(rest_type: str) -> TypeRules:
     return RULES.get(rest_type, DEFAULT_RULES)
+
+
+# The App Store metadata types' rules live in their own module, which adds them to RULES (issue 12).
+from . import metadata  # noqa: E402,F401  (it builds on the definitions above)
