@@ -19,11 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pulumi_appstoreconnect.emulator import Emulator
+from pulumi_appstoreconnect.emulator.seeding import load_seed
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.resources import SPECS_BY_TYPE as SPECS
 from pulumi_appstoreconnect.spec import COMPUTED
 
 from ..providers import connect
+from . import metadata_cases
 
 TALLY: Counter[str] = Counter()  # reported at the end of the run (conftest.py)
 
@@ -95,11 +97,14 @@ TABLE: list[tuple[str, str, Any, str]] = [
     ("profiles", "bundle_id", None, "required"),
     ("profiles", "bundle_id", ["ABCDE12345"], "valid string"),
 ]
+TABLE += metadata_cases.TABLE
+VALID.update(metadata_cases.VALID)
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     emu = Emulator(tmp_path_factory.mktemp("badinput"))
+    load_seed(emu, "demo")  # the apps and versions metadata resources adopt
     yield emu
     emu.close()
 
@@ -179,6 +184,8 @@ def test_wrong_types_are_rejected_naming_the_field(provider, emulator, rest_type
         return  # a whole number of days in range is a valid value
     if field.name == "adopt" and isinstance(value, bool):
         return  # adopt=True/False is the option itself
+    if isinstance(value, bool) and "bool" in str(field.annotation).lower():
+        return  # true/false is a value of a yes/no property (an age rating answer)
     assert_rejected(provider, emulator, rest_type, {**VALID[rest_type], field.name: value}, field.name)
 
 
