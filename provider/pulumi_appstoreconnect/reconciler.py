@@ -500,6 +500,12 @@ class SpecProvider(dyn.ResourceProvider):
             target = self._to_adopt(inputs)
         except ProviderError as exc:
             return [dyn.CheckFailure("adopt", f"adopt: {exc}")]
+        except NotFoundError:
+            parent = self.spec.parent
+            if parent is None:
+                raise
+            what = f"{parent.name}: App Store Connect has no object {inputs.get(parent.name)!r} to hold this {self.spec.rest_type} object"
+            return [dyn.CheckFailure(parent.name, what)]
         if target is None:
             return []
         mismatches = self._mismatches(target, inputs)
@@ -565,7 +571,7 @@ class SpecProvider(dyn.ResourceProvider):
     def _converge(self, data: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH the updatable attributes where an existing object differs from the inputs, and
         bring its memberships to the inputs' (the difference with what Apple has)."""
-        declared_links = [f for f in self.spec.linked_in_place if inputs.get(f.name) is not None]
+        declared_links = [f for f in self.spec.linked_in_place if inputs.get(f.name) is not None or not f.filled_by_apple]
         if any("data" not in ((data.get("relationships") or {}).get(f.wire) or {}) for f in declared_links):
             data = self._fetch(data["id"], inputs) or data  # a listing carries no linkage: read it
         remote = self.as_declared(data)
