@@ -12,8 +12,15 @@ from __future__ import annotations
 import logging
 
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
-from .lookups import App, Build, LookupFailed, get_app, get_build
+from .lookups import FoundApp, FoundBuild, LookupFailed, get_app, get_build
 from .resources import (
+    AgeRatingDeclaration,
+    App,
+    AppInfo,
+    AppInfoLocalization,
+    AppStoreReviewDetail,
+    AppStoreVersion,
+    AppStoreVersionLocalization,
     AllEnabledDevices,
     AllValidCertificates,
     BetaAppLocalization,
@@ -39,8 +46,10 @@ from .resources import (
 )
 
 __all__ = [
-    "AccountMismatch", "AllEnabledDevices", "AllValidCertificates", "App", "BetaAppLocalization", "BetaAppReviewDetail",
-    "BetaBuildLocalization", "BetaGroup", "BetaLicenseAgreement", "BetaTester", "Build", "BundleId", "BundleIdCapability", "BundleIdPlatform",
+    "AccountMismatch", "AgeRatingDeclaration", "AllEnabledDevices", "AllValidCertificates", "App", "AppInfo",
+    "AppInfoLocalization", "AppStoreReviewDetail", "AppStoreVersion", "AppStoreVersionLocalization",
+    "BetaAppLocalization", "BetaAppReviewDetail", "BetaBuildLocalization", "BetaGroup", "BetaLicenseAgreement",
+    "BetaTester", "BundleId", "BundleIdCapability", "BundleIdPlatform", "FoundApp", "FoundBuild",
     "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType",
     "CreateOnlyDrift", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType", "ProviderError",
     "LookupFailed", "get_app", "get_build",

@@ -32,8 +32,9 @@ class LookupFailed(ProviderError):
 
 
 @dataclass(frozen=True)
-class App:
-    """An app in App Store Connect (``apps``)."""
+class FoundApp:
+    """An app in App Store Connect (``apps``), as :func:`get_app` finds it (the :class:`App`
+    resource manages one)."""
 
     id: str
     bundle_id: str
@@ -43,7 +44,7 @@ class App:
 
 
 @dataclass(frozen=True)
-class Build:
+class FoundBuild:
     """An uploaded build (``builds``). ``version`` is the marketing version of its pre-release
     version (CFBundleShortVersionString, "1.2"); ``build_number`` is the build's own version
     (CFBundleVersion, "42")."""
@@ -79,7 +80,7 @@ def _describe(path: str, params: Mapping[str, str]) -> str:
     return f"GET {path}?{query}"
 
 
-def get_app(bundle_id: str, *, settings: Settings | None = None) -> App:
+def get_app(bundle_id: str, *, settings: Settings | None = None) -> FoundApp:
     """The app whose bundle ID is exactly ``bundle_id``.
 
     Raises :class:`LookupFailed` when App Store Connect has none (apps are created in App Store
@@ -102,7 +103,7 @@ def get_app(bundle_id: str, *, settings: Settings | None = None) -> App:
             f"searched {searched}): refer to the app by its id instead."
         )
     attributes = found[0].get("attributes") or {}
-    return App(
+    return FoundApp(
         id=found[0]["id"],
         bundle_id=bundle_id,
         name=attributes.get("name"),
@@ -118,7 +119,7 @@ def get_build(
     *,
     platform: str = "IOS",
     settings: Settings | None = None,
-) -> Build:
+) -> FoundBuild:
     """The build ``build_number`` of ``version`` of the app, or, without ``build_number``, the
     version's latest processed build (processing state VALID, not expired, the most recently
     uploaded): a program that says ``get_build(app.id, "1.2")`` follows each new upload.
@@ -187,9 +188,9 @@ def _uploaded(build: Mapping[str, Any]) -> datetime:
     return parse_timestamp(value) if isinstance(value, str) else datetime.min.replace(tzinfo=timezone.utc)
 
 
-def _build(data: Mapping[str, Any], app_id: str, version: str, platform: str) -> Build:
+def _build(data: Mapping[str, Any], app_id: str, version: str, platform: str) -> FoundBuild:
     attributes = data.get("attributes") or {}
-    return Build(
+    return FoundBuild(
         id=data["id"],
         app_id=app_id,
         version=version,

@@ -418,7 +418,8 @@ class SpecProvider(dyn.ResourceProvider):
                     if taken is not None:
                         return taken, False
                 explained = spec.hooks.on_conflict(self, exc, inputs) if spec.hooks.on_conflict else None
-                raise (explained or self._explain_conflict(exc, lookup)) from exc
+                stated = self._explain_state(exc, None, inputs)
+                raise (explained or (stated if stated is not exc else self._explain_conflict(exc, lookup))) from exc
             except (ServerError, ConnectionFailed) as exc:
                 # Never re-send a POST blindly: Apple may have created the object before the
                 # failure. Look for it after every ambiguous failure (the last one too, so a
@@ -499,6 +500,12 @@ class SpecProvider(dyn.ResourceProvider):
             target = self._to_adopt(inputs)
         except ProviderError as exc:
             return [dyn.CheckFailure("adopt", f"adopt: {exc}")]
+        except NotFoundError:
+            parent = self.spec.parent
+            if parent is None:
+                raise
+            what = f"{parent.name}: App Store Connect has no object {inputs.get(parent.name)!r} to hold this {self.spec.rest_type} object"
+            return [dyn.CheckFailure(parent.name, what)]
         if target is None:
             return []
         mismatches = self._mismatches(target, inputs)
@@ -568,13 +575,20 @@ class SpecProvider(dyn.ResourceProvider):
     def _converge(self, data: dict[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH the updatable attributes where an existing object differs from the inputs, and
         bring its memberships to the inputs' (the difference with what Apple has)."""
+        declared_links = [f for f in self.spec.linked_in_place if inputs.get(f.name) is not None or not f.filled_by_apple]
+        if any("data" not in ((data.get("relationships") or {}).get(f.wire) or {}) for f in declared_links):
+            data = self._fetch(data["id"], inputs) or data  # a listing carries no linkage: read it
         remote = self.as_declared(data)
         changed = {
             f.wire: inputs[f.name]
             for f in self.spec.attributes
             if f.sent_on_update and inputs.get(f.name) is not None and not f.same(remote.get(f.name), inputs[f.name])
         }
-        converged = self.client.update(self.spec.rest_type, data["id"], changed) if changed else data
+        links = [(f, inputs[f.name]) for f in declared_links if not f.same(remote.get(f.name), inputs[f.name])]
+        try:
+            converged = self._patch(data["id"], changed, links) or data
+        except ConflictError as exc:
+            raise self._explain_state(exc, data["id"], {**inputs, **self.as_declared(data)}) from exc
         for f in self.spec.memberships:
             if inputs.get(f.name) is not None:
                 self._reconcile_members(data["id"], f, inputs[f.name], previously=[])
@@ -689,7 +703,11 @@ class SpecProvider(dyn.ResourceProvider):
         if not isinstance(parent_id, str) or _is_unknown(parent_id):
             return []
         path, _, query = parent.parent.listing.format(id=quote(parent_id, safe="")).partition("?")
-        listed = self.client.list_all(path, dict(parse_qsl(query)) or None)
+        if parent.parent.to_one:  # the parent's to-one related endpoint: one object or null
+            found = self.client.get_object(path, dict(parse_qsl(query)) or None)
+            listed = [found] if found is not None else []
+        else:
+            listed = self.client.list_all(path, dict(parse_qsl(query)) or None)
         return [c for c in listed if self._key_matches(c, inputs)]
 
     def _key_matches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> bool:
@@ -772,8 +790,15 @@ class SpecProvider(dyn.ResourceProvider):
 
     def _fetch(self, id_: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
         """The remote object, or None when it is gone. Some types are only listed via a parent."""
-        template = self.spec.read_via
+        spec = self.spec
+        if spec.read_through_parent:  # no GET of its own: the parent's to-one endpoint
+            return next((c for c in self.find_in_parent(props) if c.get("id") == id_), None)
+        template = spec.read_via
         if template is None:
+            # Apple sends a relationship's linkage only when it is included.
+            linked = ",".join(f.relationship.name for f in spec.linked_in_place if f.relationship)
+            if linked:
+                return self.client.get_object(self._path(id_), {"include": linked})
             return self.client.get_object(self._path(id_))
         try:
             siblings = self.client.list_all(template.format(**props))
@@ -803,24 +828,60 @@ class SpecProvider(dyn.ResourceProvider):
             and not f.same(olds.get(f.name), inputs.get(f.name))
             and not (inputs.get(f.name) is None and f.filled_by_apple)  # left to Apple, as diff says
         }
+        links = [(f, inputs.get(f.name)) for f in spec.linked_in_place if not f.same(olds.get(f.name), inputs.get(f.name))]
         members = [f for f in spec.memberships if not f.same(olds.get(f.name), inputs.get(f.name))]
         # The old outputs with the program's new inputs on top (computed values carry over).
         outputs = {**self._inputs(olds), **{k: v for k, v in inputs.items() if k in news}}
         _MEMORY.manage(spec.rest_type, id_)
         # The bookkeeping records what the program declares (not the values Apple filled in).
-        if not changed and not members:  # only provider options changed (renew_before_days)
+        if not changed and not members and not links:  # only provider options changed (renew_before_days)
             account = (olds.get(PROVENANCE) or {}).get("account")
             return dyn.UpdateResult({**self._derive(outputs), PROVENANCE: self._provenance(inputs, account)})
         _MEMORY.change(spec, outputs)
         try:
-            data = self.client.update(spec.rest_type, id_, changed) if changed else None
+            data = self._patch(id_, changed, links)
             for f in members:
                 self._reconcile_members(id_, f, inputs[f.name], previously=olds.get(f.name))
         except NotFoundError:
             self._confirm_gone(id_, olds, "Updating")
             raise
+        except ConflictError as exc:
+            raise self._explain_state(exc, id_, olds) from exc
         updated = self._outputs(data, outputs) if data is not None else self._derive(outputs)
         return dyn.UpdateResult({**updated, PROVENANCE: self._provenance(inputs)})
+
+    def _patch(self, id_: str, attributes: Mapping[str, Any], links: list[tuple[FieldSpec, Any]]) -> dict[str, Any] | None:
+        """One PATCH of the object with the changed attributes and the relationships its
+        UpdateRequest carries, then one ``PATCH …/relationships/<name>`` per relationship Apple
+        changes on its own endpoint. Apple's object when the first PATCH was sent, else None."""
+        in_request = {f.relationship.name: _linkage(f, v) for f, v in links if f.relationship and not f.relationship.own_endpoint}
+        data = None
+        if attributes or in_request:
+            extra = {"relationships": in_request} if in_request else {}
+            data = self.client.update(self.spec.rest_type, id_, dict(attributes) if attributes else None, **extra)
+        for f, value in links:
+            if f.relationship is not None and f.relationship.own_endpoint:
+                path = f"{self._path(quote(id_, safe=''))}/relationships/{f.relationship.name}"
+                self.client.request("PATCH", path, json=_linkage(f, value))
+        return data
+
+    def _explain_state(self, exc: ConflictError, id_: str | None, props: Mapping[str, Any]) -> Exception:
+        """Apple's 409 for a write its object's state forbids, with the state named and what to
+        do (the spec's :class:`~.spec.EditableStates`); other conflicts unchanged."""
+        rule = self.spec.editable
+        if rule is None or not _refused_for_state(exc):
+            return exc
+        try:
+            holder = self.client.get_object(rule.holder.format(**{**props, "id": id_}))
+        except AppStoreConnectError:
+            return exc
+        state = ((holder or {}).get("attributes") or {}).get(rule.attribute)
+        if holder is None or state in rule.states:
+            return exc
+        return exc.with_hint(
+            f"{holder.get('type')} {holder.get('id')} is in state {state} ({rule.attribute}), and App Store Connect "
+            f"accepts changes only in {', '.join(sorted(rule.states))}. {rule.advice} Nothing was changed."
+        )
 
     # -- delete -----------------------------------------------------------------------
 
@@ -840,6 +901,8 @@ class SpecProvider(dyn.ResourceProvider):
                 self.client.delete(self._path(id_))
         except NotFoundError:
             self._confirm_gone(id_, props, "Deleting")  # else already gone: the desired end state
+        except ConflictError as exc:
+            raise self._explain_state(exc, id_, props) from exc
 
     def _detach(self, id_: str, props: Mapping[str, Any]) -> None:
         """Remove the members the program declared (for a shared membership, all the stack's
@@ -870,9 +933,12 @@ class SpecProvider(dyn.ResourceProvider):
             if f.has(WRITE_ONLY) or f.has(LOCAL) or f.membership is not None:
                 pass  # never read back here (members are read from their own listing)
             elif f.relationship is not None:
-                linkage = (relationships.get(f.relationship.name) or {}).get("data")
+                member = relationships.get(f.relationship.name) or {}
+                linkage = member.get("data")
                 if from_remote and linkage is not None:
                     value = [item["id"] for item in linkage] if f.relationship.to_many else linkage["id"]
+                elif from_remote and f.updates_link and "data" in member:
+                    value = None  # included and empty: Apple holds none (a category cleared)
             elif f.wire in attributes and (from_remote or f.has(COMPUTED) or f.keeps_apple_value):
                 value = attributes[f.wire]
                 if f.read_as is not None:
@@ -988,7 +1054,20 @@ def _linkage(f: FieldSpec, value: Any) -> dict[str, Any]:
     related = f.relationship.related_type
     if f.relationship.to_many:
         return {"data": [{"type": related, "id": item} for item in value]}
-    return {"data": {"type": related, "id": value}}
+    return {"data": None if value is None else {"type": related, "id": value}}
+
+
+# What Apple answers when an object's state forbids a write: STATE_ERROR "The request cannot be
+# fulfilled because of the state of another resource." with "Attribute 'description' cannot be
+# edited at this time" (fastlane #16626, 2020; #17933, 2021), and "The field 'name' can not be
+# modified in the current state." on a live app info (rorkai/App-Store-Connect-CLI #434, 2026).
+_STATE_WORDS = ("cannot be edited at this time", "can not be modified in the current state")
+
+
+def _refused_for_state(exc: ConflictError) -> bool:
+    return any(
+        (e.code or "").startswith("STATE_ERROR") or any(w in (e.detail or "") for w in _STATE_WORDS) for e in exc.errors
+    )
 
 
 def _whole_number(f: FieldSpec, value: Any) -> Any:

@@ -16,7 +16,9 @@ The pieces, each documented where it is defined:
   :class:`ReadAs`, :class:`Equivalent`;
 - per type (:class:`ResourceSpec`): create modes (:class:`CreateMode`: POST, adopt-only,
   adopt-or-post), delete semantics (:class:`DeleteSemantics`: delete, disable, revoke,
-  release, detach), child listings, adoption and :class:`Hooks` for Apple's special rules.
+  release, detach), child listings, to-one reads (``Parent(to_one=True)`` with
+  ``read_through_parent``), the states in which Apple accepts changes (:class:`EditableStates`),
+  adoption and :class:`Hooks` for Apple's special rules.
 """
 
 from __future__ import annotations
@@ -106,9 +108,15 @@ class Parent:
     objects whose natural-key attributes all match (compared with each key's ``matches``).
     A type whose parent has exactly one of it (an app's beta review detail) marks no natural
     key: the parent alone identifies it.
+
+    ``to_one``: the listing is the parent's to-one related endpoint
+    (``/v1/appInfos/{id}/ageRatingDeclaration``), answering one object or ``{"data": null}``
+    instead of a paged list. With ``ResourceSpec.read_through_parent`` a type that has no GET
+    of its own (an age rating declaration) is also read there.
     """
 
     listing: str
+    to_one: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,11 +166,40 @@ class ReadAs:
 
 @dataclass(frozen=True)
 class Relationship:
-    """The field holds the id(s) of a related object, sent as a JSON:API relationship."""
+    """The field holds the id(s) of a related object, sent as a JSON:API relationship.
+
+    Flagged ``UPDATABLE``, a to-one relationship is changed in place (a version's build, an app
+    info's categories) and read back with ``include=<name>`` (Apple sends a relationship's
+    ``data`` only when asked), so drift shows. The change travels in the ``relationships`` member
+    of the PATCH of the object itself (where Apple's UpdateRequest has it, an app info's
+    categories), or, with ``own_endpoint``, as ``PATCH /v1/<type>/{id}/relationships/<name>``
+    (204, no body; Apple's way for a version's build). ``None`` in the program sends
+    ``{"data": null}``: the relationship is cleared.
+    """
 
     name: str  # the relationship name on the wire (bundleId, devices, ...)
     related_type: str  # the JSON:API type of the target (bundleIds, devices, ...)
     to_many: bool = False
+    own_endpoint: bool = False
+
+
+@dataclass(frozen=True)
+class EditableStates:
+    """Apple accepts changes to objects of the type only while the object that carries the
+    state (the object itself, or the parent it belongs to) is in one of ``states``: a version's
+    texts can be edited in PREPARE_FOR_SUBMISSION, not while it is in review or on sale.
+
+    ``holder`` is the path of that object, a template filled from the object's properties and
+    its ``id`` (``/v1/appStoreVersions/{id}`` for a version, ``/v1/appStoreVersions/{version}``
+    for its localizations); ``attribute`` the wire name of its state. When Apple refuses a write
+    with a 409 (STATE_ERROR, "cannot be edited at this time"), the provider reads the holder and,
+    if its state is not editable, fails naming the state and ``advice`` (what to do).
+    """
+
+    holder: str
+    attribute: str
+    states: frozenset[str]
+    advice: str
 
 
 class DeleteSemantics(enum.Enum):
@@ -259,8 +296,16 @@ class FieldSpec:
 
     @property
     def is_attribute(self) -> bool:
-        """True when the field travels as a JSON:API attribute."""
-        return self.relationship is None and self.membership is None and not self.has(LOCAL)
+        """True when the field travels as a JSON:API attribute. A :class:`Parent` without a
+        relationship on the wire (an age rating's app info) says where the object hangs and is
+        never sent."""
+        return self.relationship is None and self.membership is None and self.parent is None and not self.has(LOCAL)
+
+    @property
+    def updates_link(self) -> bool:
+        """A to-one relationship the program may change in place (see :class:`Relationship`)."""
+        rel = self.relationship
+        return rel is not None and not rel.to_many and self.has(UPDATABLE)
 
     @property
     def sent_on_create(self) -> bool:
@@ -394,6 +439,11 @@ class ResourceSpec:
     # invalidates the App ID's profiles then.
     regenerate_after: tuple[tuple[str, str, str], ...] = ()
     unsupported: Mapping[str, str] = field(default_factory=dict)
+    # Apple has no GET for one object (an age rating declaration): it is read through its
+    # parent's to-one endpoint (``Parent(..., to_one=True)``) and must carry the state's id.
+    read_through_parent: bool = False
+    # The states in which Apple accepts writes (a version in review or on sale refuses them).
+    editable: EditableStates | None = None
     hooks: Hooks = NO_HOOKS
     fields: tuple[FieldSpec, ...] = field(init=False)
 
@@ -469,6 +519,11 @@ class ResourceSpec:
     @property
     def attributes(self) -> list[FieldSpec]:
         return [f for f in self.fields if f.is_attribute]
+
+    @property
+    def linked_in_place(self) -> list[FieldSpec]:
+        """To-one relationships changed by PATCH rather than by replacing the object."""
+        return [f for f in self.fields if f.updates_link]
 
     @property
     def relationships(self) -> list[FieldSpec]:

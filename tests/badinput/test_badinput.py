@@ -20,11 +20,13 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from pulumi_appstoreconnect.emulator import Emulator
+from pulumi_appstoreconnect.emulator.seeding import load_seed
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.resources import SPECS_BY_TYPE as SPECS
 from pulumi_appstoreconnect.spec import COMPUTED
 
 from ..providers import connect
+from . import metadata_cases
 
 TALLY: Counter[str] = Counter()  # reported at the end of the run (conftest.py)
 
@@ -143,14 +145,14 @@ CROSS_FIELD: list[tuple[str, dict[str, Any], str, str]] = [
     ("betaGroups", {"is_internal_group": True, "has_access_to_all_builds": True, "public_link_enabled": None, "public_link_limit": None}, "builds", "refuses assigning it builds"),
     ("betaTesters", {"groups": None, "delete_on_destroy": True}, "delete_on_destroy", "give groups"),
 ]
+TABLE += metadata_cases.TABLE
+VALID.update(metadata_cases.VALID)
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     emu = Emulator(tmp_path_factory.mktemp("badinput"))
-    with httpx.Client(transport=httpx.WSGITransport(app=emu.app), base_url="http://emulator") as admin:
-        # An app (Apple makes its beta review detail and license agreement with it).
-        admin.post("/_emulator/objects/apps", json={"id": "6450000001", "attributes": {"name": "Demo", "bundleId": "com.example.demo"}})
+    load_seed(emu, "demo")  # the apps (and their beta review details, versions) the resources adopt
     yield emu
     emu.close()
 

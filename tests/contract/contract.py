@@ -113,6 +113,36 @@ PROVIDER_OPERATIONS: dict[str, str] = {
     "GET /v1/betaLicenseAgreements/{id}": "BetaLicenseAgreement read",
     "PATCH /v1/betaLicenseAgreements/{id}": "BetaLicenseAgreement update",
 }
+# App Store metadata (issue 12), exercised by tests/contract/metadata_scenario.py.
+PROVIDER_OPERATIONS.update({
+    "GET /v1/apps": "App adoption: filter[bundleId] (exact match re-checked)",
+    "GET /v1/apps/{id}": "App read",
+    "PATCH /v1/apps/{id}": "App update (primary locale, content rights, URLs)",
+    "GET /v1/apps/{id}/appInfos": "AppInfo adoption: the editable app info",
+    "GET /v1/appInfos/{id}": "AppInfo read (include= categories), primary locale of a localization's app (include=app)",
+    "PATCH /v1/appInfos/{id}": "AppInfo update: categories in the UpdateRequest's relationships",
+    "GET /v1/appInfos/{id}/ageRatingDeclaration": "AgeRatingDeclaration adoption and read (no GET of its own)",
+    "PATCH /v1/ageRatingDeclarations/{id}": "AgeRatingDeclaration update",
+    "GET /v1/appInfos/{id}/appInfoLocalizations": "AppInfoLocalization lookup by locale",
+    "POST /v1/appInfoLocalizations": "AppInfoLocalization create",
+    "GET /v1/appInfoLocalizations/{id}": "AppInfoLocalization read",
+    "PATCH /v1/appInfoLocalizations/{id}": "AppInfoLocalization update",
+    "DELETE /v1/appInfoLocalizations/{id}": "AppInfoLocalization delete (not the primary locale's)",
+    "GET /v1/apps/{id}/appStoreVersions": "AppStoreVersion lookup (platform + version string)",
+    "POST /v1/appStoreVersions": "AppStoreVersion create",
+    "GET /v1/appStoreVersions/{id}": "AppStoreVersion read (include=build), state of a refused write, primary locale",
+    "PATCH /v1/appStoreVersions/{id}": "AppStoreVersion update",
+    "PATCH /v1/appStoreVersions/{id}/relationships/build": "AppStoreVersion build, on its own endpoint",
+    "GET /v1/appStoreVersions/{id}/appStoreVersionLocalizations": "AppStoreVersionLocalization lookup by locale",
+    "POST /v1/appStoreVersionLocalizations": "AppStoreVersionLocalization create",
+    "GET /v1/appStoreVersionLocalizations/{id}": "AppStoreVersionLocalization read",
+    "PATCH /v1/appStoreVersionLocalizations/{id}": "AppStoreVersionLocalization update",
+    "DELETE /v1/appStoreVersionLocalizations/{id}": "AppStoreVersionLocalization delete (not the primary locale's)",
+    "GET /v1/appStoreVersions/{id}/appStoreReviewDetail": "AppStoreReviewDetail lookup (one per version)",
+    "POST /v1/appStoreReviewDetails": "AppStoreReviewDetail create",
+    "GET /v1/appStoreReviewDetails/{id}": "AppStoreReviewDetail read",
+    "PATCH /v1/appStoreReviewDetails/{id}": "AppStoreReviewDetail update",
+})
 
 
 @dataclass(frozen=True)
@@ -466,7 +496,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 def _is_to_one(operation: str) -> bool:
     # Apple's to-one related/linkage paths end in a singular relationship name.
-    return operation.rsplit("/", 1)[-1] in {"app", "bundleId", "passTypeId"}
+    return operation.rsplit("/", 1)[-1] in {"app", "bundleId", "passTypeId", "appStoreReviewDetail", "ageRatingDeclaration", "build"}
 
 
 def _forbid_undeclared(node: Any) -> None:

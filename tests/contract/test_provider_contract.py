@@ -22,6 +22,7 @@ from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.settings import Settings
 from tests.contract.contract import PROVIDER_OPERATIONS, Contract, Report
+from tests.contract.metadata_scenario import run_metadata_scenario
 from tests.contract.recording import RECORDER
 from tests.emulator.support import BASE_URL, mint_token
 from tests.providers import connect
@@ -172,6 +173,7 @@ def test_every_provider_operation_conforms(
 ) -> None:
     run_scenario(emulator, monkeypatch)
     run_testflight_scenario(emulator, monkeypatch)
+    run_metadata_scenario(emulator, monkeypatch)
     exchanges = RECORDER.of_test(request.node.nodeid)
     assert exchanges and all(e.origin == "provider" for e in exchanges)
     report = contract.check_all(exchanges)

@@ -22,6 +22,7 @@ def test_the_demo_seed_gives_a_realistic_account(emulator: Emulator, api: httpx.
     created = load_seed(emulator, "demo")
     assert created == {
         "bundleIds": 4, "bundleIdCapabilities": 3, "devices": 5, "certificates": 2, "profiles": 2, "apps": 2, "preReleaseVersions": 2, "builds": 3,
+        "appCategories": 57, "appStoreVersions": 1,
     }
     # The app Apple's API cannot create, reached through its bundle ID.
     app = api.get("/v1/bundleIds/DEMOAPP001/app").json()["data"]

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from .access import KeyAccess
 from .faults import DROP_AFTER_COMMIT, DROP_BEFORE_COMMIT, FaultInjector, Injection, dropped_connection
 from .routes import Api, Registry, Request, ResourceType, Response
+from .metadata import INFO_STATE_FOR, STORE_STATE_FOR
 from .rules import ADMIN_CREATE, ADMIN_UPDATE, Context
 from .testflight import DUPLICATE_TESTERS
 from .signing import Authority
@@ -209,7 +210,9 @@ class AdminApi:
     ``POST /builds`` (upload a build: ``{"app", "version", "buildNumber", "platform"?,
     "processingState"?, ...}``, its pre-release version made when missing);
     ``GET|PUT /quirks`` (``{"duplicateTesters": true}``: deleted testers leave a detached entry
-    with their e-mail behind, see :mod:`.testflight`); ``POST /reset``.
+    with their e-mail behind, see :mod:`.testflight`);
+    ``POST /appStoreVersions/{id}/state`` (``{"state": "IN_REVIEW"}``: App Review moves a version,
+    see :mod:`.metadata`); ``POST /reset``.
     Object bodies are ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}``
     (a JSON array of them creates several in one transaction). Attributes are stored as given
     (unknown enum values and hidden attributes such as a capability's ``enabled`` included, to
@@ -275,6 +278,8 @@ class AdminApi:
             return Response(200, {"certificate": authority.certificate_pem, "subject": authority.certificate.subject.rfc4514_string()})
         if method == "POST" and len(parts) == 3 and parts[0] == "certificates" and parts[2] == "revoke":
             return self._revoke(parts[1])
+        if method == "POST" and len(parts) == 3 and parts[0] == "appStoreVersions" and parts[2] == "state":
+            return self._move_version(parts[1], base_url, body)
         if parts[:1] == ["objects"] and len(parts) in (2, 3):
             return self._objects(method, parts[1], parts[2] if len(parts) == 3 else None, base_url, body)
         raise _admin_error(404, "NOT_FOUND", f"No admin endpoint {method} {path}")
@@ -395,6 +400,22 @@ class AdminApi:
                 {"app": app_id, "preReleaseVersion": pre_release.id}, operation=ADMIN_CREATE,
             )
         return Response(201, {"data": self.api.render(build, base, admin=True)})
+    def _move_version(self, version_id: str, base: str, body: bytes) -> Response:
+        """Move a version through App Review as Apple does out of band (submission, review,
+        approval, release): ``{"state": "IN_REVIEW"}`` (an ``AppStoreVersionState``). The app's
+        editable app info follows (:mod:`.metadata`); once a version is READY_FOR_DISTRIBUTION the
+        next one can be created through the API."""
+        payload = self._json(body)
+        state = payload.get("state") if isinstance(payload, dict) else None
+        allowed = sorted(INFO_STATE_FOR) + ["REPLACED_WITH_NEW_VERSION"]
+        if state not in allowed or set(payload) != {"state"}:
+            raise _admin_error(400, "INVALID_BODY", f"state takes {{\"state\": one of {', '.join(allowed)}}}")
+        rt = self._type("appStoreVersions")
+        with self.store.transaction():
+            old = self._get("appStoreVersions", version_id)
+            store_state = STORE_STATE_FOR.get(state, state)
+            moved = self.api.change(rt, old, {"appVersionState": state, "appStoreState": store_state}, {}, operation=ADMIN_UPDATE)
+        return Response(200, {"data": self.api.render(moved, base, admin=True)})
 
     def _revoke(self, certificate_id: str) -> Response:
         """Revoke a certificate out of band, as the web UI does: the same rule as the API's

@@ -43,6 +43,7 @@ from .rules import (
     LIST,
     READ,
     RULES,
+    combined,
     UPDATE,
     Context,
     Relation,
@@ -50,6 +51,7 @@ from .rules import (
     exact,
     stored,
 )
+from .metadata import METADATA_RULES
 from .testflight import TESTFLIGHT_RULES
 from .surface import Body, Link, TypeSurface, check_value, load_surfaces
 from .store import (
@@ -75,8 +77,9 @@ from .store import (
     type_invalid,
 )
 
-# Every type's rules: the signing types' (rules.py) and the TestFlight types' (testflight.py).
-ALL_RULES: dict[str, TypeRules] = {**RULES, **TESTFLIGHT_RULES}
+# Every type's rules: the signing types' (rules.py), TestFlight's (testflight.py) and the App
+# Store metadata types' (metadata.py), joined where two families have rules for one type.
+ALL_RULES: dict[str, TypeRules] = combined(RULES, TESTFLIGHT_RULES, METADATA_RULES)
 
 
 def rules_for(rest_type: str) -> TypeRules:

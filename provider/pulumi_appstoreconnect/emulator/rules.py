@@ -884,5 +884,52 @@ RULES: dict[str, TypeRules] = {
 EXTRA_TYPES: frozenset[str] = frozenset({"apps", "builds", "preReleaseVersions"})
 
 
-def rules_for(rest_type: str) -> TypeRules:
-    return RULES.get(rest_type, DEFAULT_RULES)
+def combined(*families: Mapping[str, TypeRules]) -> dict[str, TypeRules]:
+    """One TypeRules per type from several families' tables (signing, TestFlight, metadata),
+    where two families have rules for one type (an app: TestFlight's beta objects and
+    metadata's app info are both made with it). Lists and maps are joined, hooks run one after
+    the other; a single-valued rule (ids, computed values, uniqueness, visibility) may come from
+    one family only."""
+    merged: dict[str, TypeRules] = {}
+    for family in families:
+        for rest_type, rules in family.items():
+            merged[rest_type] = _join(merged[rest_type], rules, rest_type) if rest_type in merged else rules
+    return merged
+
+
+def _join(a: TypeRules, b: TypeRules, rest_type: str) -> TypeRules:
+    single = ("unique", "visible", "new_id", "id_taken", "computed", "same_scope", "duplicate_error")
+    for name in single:
+        if getattr(b, name) != getattr(DEFAULT_RULES, name) and getattr(a, name) != getattr(DEFAULT_RULES, name):
+            raise ValueError(f"two families set the {name} rule of {rest_type}")
+
+    def first_set(name: str) -> Any:
+        return getattr(b, name) if getattr(a, name) == getattr(DEFAULT_RULES, name) else getattr(a, name)
+
+    def validate(ctx: Context, operation: str, new: StoredObject, old: StoredObject | None) -> list[ErrorItem]:
+        return [*a.validate(ctx, operation, new, old), *b.validate(ctx, operation, new, old)]
+
+    def after_write(ctx: Context, obj: StoredObject, old: StoredObject | None) -> None:
+        a.after_write(ctx, obj, old)
+        b.after_write(ctx, obj, old)
+
+    def after_delete(ctx: Context, obj: StoredObject) -> None:
+        a.after_delete(ctx, obj)
+        b.after_delete(ctx, obj)
+
+    return TypeRules(
+        relations=(*a.relations, *(r for r in b.relations if r.name not in {x.name for x in a.relations})),
+        linkage_in_resource=a.linkage_in_resource | b.linkage_in_resource,
+        extra_attributes=(*a.extra_attributes, *(w for w in b.extra_attributes if w not in a.extra_attributes)),
+        hidden_attributes=a.hidden_attributes | b.hidden_attributes,
+        attribute_checks={**a.attribute_checks, **b.attribute_checks},
+        filter_matchers={**a.filter_matchers, **b.filter_matchers},
+        filter_values={**a.filter_values, **b.filter_values},
+        relationship_writes={**a.relationship_writes, **b.relationship_writes},
+        **{name: first_set(name) for name in single},
+        validate=validate,
+        after_write=after_write,
+        after_delete=after_delete,
+    )
+
+

@@ -10,6 +10,23 @@ from __future__ import annotations
 
 from ..reconciler import SpecResource
 from ..spec import ResourceSpec
+from .app import APPS, App, ContentRightsDeclaration
+from .app_info import (
+    AGE_RATING_DECLARATIONS,
+    APP_INFO_LOCALIZATIONS,
+    APP_INFOS,
+    AgeRatingDeclaration,
+    AppInfo,
+    AppInfoLocalization,
+)
+from .app_store_version import (
+    APP_STORE_REVIEW_DETAILS,
+    APP_STORE_VERSION_LOCALIZATIONS,
+    APP_STORE_VERSIONS,
+    AppStoreReviewDetail,
+    AppStoreVersion,
+    AppStoreVersionLocalization,
+)
 from .beta_group import BETA_GROUPS, BetaGroup
 from .beta_test_information import (
     BETA_APP_LOCALIZATIONS,
@@ -35,8 +52,13 @@ from .device import DEVICES, Device, DevicePlatform, DeviceStatus
 from .profile import PROFILES, AllEnabledDevices, AllValidCertificates, DeviceClass, Profile, ProfileType
 
 _CLASSES: tuple[type[SpecResource], ...] = (
+    # signing
     BundleId, BundleIdCapability, Device, Certificate, Profile,
+    # TestFlight
     BetaGroup, BetaTester, BetaAppLocalization, BetaBuildLocalization, BetaAppReviewDetail, BetaLicenseAgreement,
+    # App Store metadata
+    App, AppInfo, AgeRatingDeclaration, AppInfoLocalization, AppStoreVersion, AppStoreVersionLocalization,
+    AppStoreReviewDetail,
 )
 
 RESOURCES: dict[str, type[SpecResource]] = {cls.__name__: cls for cls in _CLASSES}
@@ -47,6 +69,10 @@ SPECS_BY_TYPE: dict[str, ResourceSpec] = {
 }
 
 __all__ = [
+    "AGE_RATING_DECLARATIONS", "APPS", "APP_INFOS", "APP_INFO_LOCALIZATIONS", "APP_STORE_REVIEW_DETAILS",
+    "APP_STORE_VERSIONS", "APP_STORE_VERSION_LOCALIZATIONS", "AgeRatingDeclaration", "App", "AppInfo",
+    "AppInfoLocalization", "AppStoreReviewDetail", "AppStoreVersion", "AppStoreVersionLocalization",
+    "ContentRightsDeclaration",
     "BETA_APP_LOCALIZATIONS", "BETA_APP_REVIEW_DETAILS", "BETA_BUILD_LOCALIZATIONS", "BETA_GROUPS",
     "BETA_LICENSE_AGREEMENTS", "BETA_TESTERS", "BetaAppLocalization", "BetaAppReviewDetail",
     "BetaBuildLocalization", "BetaGroup", "BetaLicenseAgreement", "BetaTester",
