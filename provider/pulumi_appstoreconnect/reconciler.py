@@ -24,6 +24,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from .client import AppStoreConnectClient
 from .client.errors import AppStoreConnectError, ConflictError, ConnectionFailed, NotFoundError, ServerError
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
+from . import readcache
+from .readcache import READS, CachedClient
 from .settings import Settings, resolve_settings
 from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, CreateMode, DeleteSemantics, FieldSpec, ResourceSpec
 
@@ -215,8 +217,9 @@ class SpecProvider(dyn.ResourceProvider):
         return settings
 
     @property
-    def client(self) -> AppStoreConnectClient:
-        return _CLIENTS.get(self.settings)
+    def client(self) -> CachedClient:
+        """The process's client for these credentials, reads served from listings (readcache)."""
+        return READS.view(_CLIENTS.get(self.settings))
 
     @property
     def account(self) -> str:
@@ -546,6 +549,7 @@ class SpecProvider(dyn.ResourceProvider):
             if candidates or wait is None:
                 return None
             self.client.pause(wait, "listing lag")
+            readcache.forget_type(self.client, self.spec.rest_type)  # read the listing again, not the cache
 
     def _mismatches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Create-only properties where ``candidate`` differs from the inputs: (Apple's, ours).
@@ -741,7 +745,7 @@ class SpecProvider(dyn.ResourceProvider):
         key = self.spec.natural_key
         if key is None or key.natural_key is None:
             return None
-        candidates = self.client.list_all(self.spec.path, {f"filter[{key.wire}]": value})
+        candidates = readcache.look_up(self.client, self.spec.path, {f"filter[{key.wire}]": value})
         for candidate in candidates:
             remote = (candidate.get("attributes") or {}).get(key.wire)
             if isinstance(remote, str) and key.natural_key.matches(remote, value):
@@ -795,6 +799,9 @@ class SpecProvider(dyn.ResourceProvider):
             return next((c for c in self.find_in_parent(props) if c.get("id") == id_), None)
         template = spec.read_via
         if template is None:
+            served = readcache.served(self.client, spec, id_, props)  # from the type's (or parent's) listing
+            if served is not None:
+                return served
             # Apple sends a relationship's linkage only when it is included.
             linked = ",".join(f.relationship.name for f in spec.linked_in_place if f.relationship)
             if linked:

@@ -1,0 +1,262 @@
+"""The read cache (issue 14) through the provider and the real client against the emulator.
+
+Each test is one or more provider processes: ``READS.forget()`` starts a new one (a new Pulumi
+operation), as the engine does. Request counts come from the emulator's request log; nothing
+here is timed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+import pytest
+
+from pulumi_appstoreconnect.emulator import Emulator
+from pulumi_appstoreconnect.emulator.seeding import load_seed
+from pulumi_appstoreconnect.readcache import CACHE_ENV, READS, TTL_ENV
+from pulumi_appstoreconnect.reconciler import _MEMORY, SpecProvider
+
+from ..providers import connect, stored
+
+Provider = Callable[[str], SpecProvider]
+APP = "6450000001"  # the demo seed's app
+
+
+def udid(n: int) -> str:
+    return f"00008030-{n:016X}"
+
+
+def gets(admin: httpx.Client) -> list[str]:
+    """The paths of the GETs the emulator served since the log was cleared."""
+    return [r["path"] for r in admin.get("/_emulator/requests").json()["data"] if r["method"] == "GET"]
+
+
+def new_process() -> None:
+    """A new Pulumi operation: a new provider process, with nothing listed or learnt."""
+    READS.forget()
+    _MEMORY.forget()
+
+
+def create(provider: SpecProvider, news: dict[str, Any]) -> Any:
+    result = provider.check({}, dict(news))
+    assert result.failures == [], [(f.property, f.reason) for f in result.failures]
+    return provider.create(result.inputs)
+
+
+@pytest.fixture
+def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Provider:
+    return connect(emulator, monkeypatch, sleep=lambda _s: None)
+
+
+def test_a_refresh_lists_each_type_once_and_includes_the_capabilities(provider: Provider, admin: httpx.Client) -> None:
+    bundle_ids, capabilities, devices = provider("BundleId"), provider("BundleIdCapability"), provider("Device")
+    made = [create(bundle_ids, {"identifier": f"com.example.cache{n}", "platform": "IOS", "name": f"Cache {n}"}) for n in range(3)]
+    caps = [create(capabilities, {"bundle_id": b.id, "capability_type": "PUSH_NOTIFICATIONS"}) for b in made]
+    phones = [create(devices, {"udid": udid(n), "platform": "IOS", "name": f"Phone {n}"}) for n in range(5)]
+
+    new_process()
+    admin.delete("/_emulator/requests")
+    read = [p.read(r.id, stored(r.outs)) for p, rs in ((bundle_ids, made), (capabilities, caps), (devices, phones)) for r in rs]
+    assert [r.id for r in read] == [r.id for r in (*made, *caps, *phones)]
+    assert read[0].outs["name"] == "Cache 0" and read[3].outs["capability_type"] == "PUSH_NOTIFICATIONS"
+    # Eleven objects, two requests: the capabilities came included with their bundle IDs.
+    assert gets(admin) == ["/v1/bundleIds", "/v1/devices"]
+
+
+def test_no_read_after_a_write_of_this_process_is_stale(provider: Provider, admin: httpx.Client) -> None:
+    bundle_ids, capabilities = provider("BundleId"), provider("BundleIdCapability")
+    first = create(bundle_ids, {"identifier": "com.example.fresh", "platform": "IOS", "name": "Before"})
+    assert bundle_ids.read(first.id, stored(first.outs)).outs["name"] == "Before"  # the listing is read here
+    admin.delete("/_emulator/requests")
+
+    renamed = bundle_ids.update(first.id, stored(first.outs), {**first.outs, "name": "After"})
+    second = create(bundle_ids, {"identifier": "com.example.fresh.two", "platform": "IOS", "name": "Two"})
+    cap = create(capabilities, {"bundle_id": second.id, "capability_type": "ICLOUD",
+                                "settings": [{"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_5"}]}]})
+    assert bundle_ids.read(first.id, stored(renamed.outs)).outs["name"] == "After"  # the PATCH's answer
+    assert bundle_ids.read(second.id, stored(second.outs)).id == second.id  # the POST's
+    assert bundle_ids.find_by_natural_key("com.example.fresh.two")["id"] == second.id
+    assert capabilities.read(cap.id, stored(cap.outs)).outs["settings"][0]["options"][0]["key"] == "XCODE_5"
+    changed = capabilities.update(cap.id, stored(cap.outs), {**cap.outs, "settings": [
+        {"key": "ICLOUD_VERSION", "options": [{"key": "XCODE_6"}]}]})
+    assert capabilities.read(cap.id, stored(changed.outs)).outs["settings"][0]["options"][0]["key"] == "XCODE_6"
+    bundle_ids.delete(second.id, stored(second.outs))
+    assert bundle_ids.read(second.id, stored(second.outs)).id is None
+    assert capabilities.read(cap.id, stored(changed.outs)).id is None  # gone with its App ID
+    # The bundle IDs were served from the listing the first read made, kept up to date by the
+    # writes; the capabilities were listed afresh after each write to them.
+    assert "/v1/bundleIds" not in gets(admin)
+
+
+def test_a_write_that_ends_while_its_type_is_listed_is_not_lost(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device registered while another thread's first look-up is reading the device listing
+    (which Apple answered before the POST): the listing kept must hold the new device."""
+    inner = httpx.WSGITransport(app=emulator.app)
+    devices: list[SpecProvider] = []
+    registered: list[Any] = []
+
+    class RegisterDuringListing(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = inner.handle_request(request)  # Apple's answer, before the POST below
+            if request.method == "GET" and request.url.path == "/v1/devices" and not registered:
+                registered.append(None)
+                # The write alone (a create's look-up would wait for this very listing).
+                worker = threading.Thread(target=lambda: registered.append(devices[0].client.create(
+                    "devices", {"udid": udid(7), "platform": "IOS", "name": "Mid-listing"})))
+                worker.start()
+                worker.join()
+            return response
+
+    from pulumi_appstoreconnect import reconciler
+    from pulumi_appstoreconnect.client import AppStoreConnectClient
+
+    provider = connect(emulator, monkeypatch)
+    monkeypatch.setattr(reconciler, "_CLIENTS", reconciler._ClientCache(
+        lambda s: AppStoreConnectClient(s, transport=RegisterDuringListing(), sleep=lambda _s: None)))
+    devices.append(provider("Device"))
+    assert devices[0].find_by_natural_key(udid(1)) is None  # lists the devices; the POST lands meanwhile
+    made = registered[1]
+    assert devices[0].find_by_natural_key(udid(7))["id"] == made["id"]
+    props = {"udid": udid(7), "platform": "IOS", "name": "Mid-listing", "status": "ENABLED"}
+    assert devices[0].read(made["id"], props).outs["name"] == "Mid-listing"
+
+
+def test_concurrent_readers_wait_for_one_listing(provider: Provider, admin: httpx.Client) -> None:
+    devices = provider("Device")
+    phones = [create(devices, {"udid": udid(n), "platform": "IOS", "name": f"Phone {n}"}) for n in range(12)]
+    new_process()
+    admin.post("/_emulator/faults", json={"kind": "latency", "seconds": 0.2, "methods": ["GET"], "path": "/v1/devices"})
+    admin.delete("/_emulator/requests")
+    start = threading.Barrier(len(phones))
+    results: dict[str, Any] = {}
+    failures: list[BaseException] = []
+
+    def read(made: Any) -> None:
+        try:
+            start.wait()
+            results[made.id] = devices.read(made.id, stored(made.outs))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=read, args=(made,)) for made in phones]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert {id_: r.outs["name"] for id_, r in results.items()} == {m.id: m.outs["name"] for m in phones}
+    assert gets(admin) == ["/v1/devices"]  # one listing, however the threads met
+
+
+def test_a_resource_deleted_out_of_band_is_still_seen_as_gone(provider: Provider, admin: httpx.Client) -> None:
+    bundle_ids = provider("BundleId")
+    kept = create(bundle_ids, {"identifier": "com.example.kept", "platform": "IOS", "name": "Kept"})
+    gone = create(bundle_ids, {"identifier": "com.example.gone", "platform": "IOS", "name": "Gone"})
+    admin.delete(f"/_emulator/objects/bundleIds/{gone.id}")  # in the web UI, between two runs
+
+    new_process()
+    admin.delete("/_emulator/requests")
+    assert bundle_ids.read(kept.id, stored(kept.outs)).id == kept.id
+    assert bundle_ids.read(gone.id, stored(gone.outs)).id is None
+    # Not in the listing: confirmed by its own GET (Apple's listings may trail its writes).
+    assert gets(admin) == ["/v1/bundleIds", f"/v1/bundleIds/{gone.id}"]
+
+
+def test_an_object_the_listing_has_not_caught_up_with_is_read_by_its_own_get(
+    provider: Provider, admin: httpx.Client
+) -> None:
+    bundle_ids = provider("BundleId")
+    admin.put("/_emulator/listing-lag", json={"seconds": 300})
+    made = create(bundle_ids, {"identifier": "com.example.lagging", "platform": "IOS", "name": "Lagging"})
+    new_process()
+    assert bundle_ids.read(made.id, stored(made.outs)).id == made.id  # not listed yet, but there
+
+
+def test_listings_expire(provider: Provider, admin: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_appstoreconnect import readcache
+
+    now = [1000.0]
+    monkeypatch.setattr(readcache.time, "monotonic", lambda: now[0])
+    monkeypatch.setenv(TTL_ENV, "60")
+    bundle_ids = provider("BundleId")
+    made = create(bundle_ids, {"identifier": "com.example.expiring", "platform": "IOS", "name": "Before"})
+    assert bundle_ids.read(made.id, stored(made.outs)).outs["name"] == "Before"
+    admin.patch(f"/_emulator/objects/bundleIds/{made.id}", json={"attributes": {"name": "Renamed in the web UI"}})
+    now[0] += 59
+    assert bundle_ids.read(made.id, stored(made.outs)).outs["name"] == "Before"  # within the bound
+    now[0] += 2
+    assert bundle_ids.read(made.id, stored(made.outs)).outs["name"] == "Renamed in the web UI"
+
+
+def test_the_off_switch_sends_every_read(provider: Provider, admin: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    devices = provider("Device")
+    phones = [create(devices, {"udid": udid(n), "platform": "IOS", "name": f"Phone {n}"}) for n in range(3)]
+    monkeypatch.setenv(CACHE_ENV, "off")
+    new_process()
+    admin.delete("/_emulator/requests")
+    served = devices.client.counts["served"]
+    assert [devices.read(p.id, stored(p.outs)).id for p in phones] == [p.id for p in phones]
+    assert devices.find_by_natural_key(udid(1))["id"] == phones[1].id
+    assert gets(admin) == [*(f"/v1/devices/{p.id}" for p in phones), "/v1/devices"]
+    assert devices.client.counts["served"] == served
+
+
+def test_creates_look_up_their_keys_in_one_listing(provider: Provider, admin: httpx.Client) -> None:
+    devices = provider("Device")
+    admin.delete("/_emulator/requests")
+    for n in range(6):  # each create first looks for a disabled device with its UDID
+        create(devices, {"udid": udid(n), "platform": "IOS", "name": f"Phone {n}"})
+    log = [(r["method"], r["path"]) for r in admin.get("/_emulator/requests").json()["data"]]
+    assert log == [("GET", "/v1/devices")] + [("POST", "/v1/devices")] * 6
+
+
+def test_memberships_are_read_from_the_included_linkage(provider: Provider, admin: httpx.Client, emulator: Emulator) -> None:
+    load_seed(emulator, "demo")
+    groups, testers = provider("BetaGroup"), provider("BetaTester")
+    group = create(groups, {"app": APP, "name": "Cache group"})
+    people = [create(testers, {"email": f"t{n}@example.com", "groups": [group.id]}) for n in range(3)]
+    with_members = groups.update(group.id, stored(group.outs), {**group.outs, "testers": [p.id for p in people]})
+    new_process()
+    admin.delete("/_emulator/requests")
+    assert sorted(groups.read(group.id, stored(with_members.outs)).outs["testers"]) == sorted(p.id for p in people)
+    assert all(testers.read(p.id, stored(p.outs)).outs["groups"] == [group.id] for p in people)
+    assert gets(admin) == ["/v1/betaGroups", "/v1/betaTesters"]
+
+    # A tester leaves the group: both sides' linkages are read again, not served stale.
+    left = testers.update(people[0].id, stored(people[0].outs), {**people[0].outs, "groups": []})
+    assert testers.read(people[0].id, stored(left.outs)).outs["groups"] == []
+    read = groups.read(group.id, stored(with_members.outs)).outs["testers"]
+    assert sorted(read) == sorted(p.id for p in people[1:])
+
+
+def test_the_log_says_what_was_listed_served_and_dropped(provider: Provider, caplog: pytest.LogCaptureFixture) -> None:
+    devices = provider("Device")
+    caplog.set_level(logging.DEBUG, logger="pulumi_appstoreconnect.readcache")
+    phone = create(devices, {"udid": udid(1), "platform": "IOS", "name": "Phone"})
+    devices.read(phone.id, stored(phone.outs))
+    devices.update(phone.id, stored(phone.outs), {**phone.outs, "status": "DISABLED"})
+    text = caplog.text
+    assert "listed devices (0 objects in 1 request(s))" in text
+    assert f"served devices {phone.id}" in text
+    assert "PATCH /v1/devices/" in text and "listings of devices brought up to date" in text
+
+
+def test_every_include_is_one_apple_lists_for_that_listing() -> None:
+    import json
+
+    from pulumi_appstoreconnect.resources import SPECS
+
+    spec_file = Path(__file__).parents[2] / "provider/pulumi_appstoreconnect/emulator/openapi/appstoreconnect-openapi-4.4.1-excerpt.json"
+    paths = json.loads(spec_file.read_text())["paths"]
+    declared = {spec.path: dict(spec.includes) for spec in SPECS.values() if spec.includes}
+    assert declared  # bundle IDs, groups, testers
+    for path, includes in declared.items():
+        parameters = {p["name"]: p for p in paths[path]["get"]["parameters"] if "name" in p}
+        allowed = set(parameters["include"]["schema"]["items"]["enum"])
+        for name, limit in includes.items():
+            assert name in allowed, (path, name)
+            assert limit <= parameters[f"limit[{name}]"]["schema"]["maximum"], (path, name)
