@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import sys
 import threading
 from datetime import datetime, timezone
@@ -1132,6 +1133,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _undo_nested_pickler_patches() -> None:
+    """Put the standard library's ``pickle._Pickler._batch_setitems`` back.
+
+    The Pulumi SDK's ``serialize_provider`` (3.259.0) replaces it with a sorting wrapper around
+    whatever is there, for every dynamic resource, and never restores it: the wrappers nest one
+    level per resource, and at about 950 resources in one program pickling the next provider
+    exceeds Python's recursion limit. Unwrapping before each resource leaves one wrapper, which
+    pickles exactly the same bytes.
+    """
+    current = pickle._Pickler.__dict__.get("_batch_setitems")  # type: ignore[attr-defined]
+    original = current
+    while original is not None and getattr(original, "__qualname__", "") != "_Pickler._batch_setitems":
+        cells = [c.cell_contents for c in getattr(original, "__closure__", None) or () if callable(c.cell_contents)]
+        original = cells[0] if len(cells) == 1 else None  # not the SDK's wrapper: leave it be
+    if original is not None and original is not current:
+        pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]
+
+
 class SpecResource(dyn.Resource):
     """Base of every resource class: builds the provider and the props from the class's spec."""
 
@@ -1156,4 +1175,5 @@ class SpecResource(dyn.Resource):
         secrets = spec.secret_outputs
         if secrets:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
+        _undo_nested_pickler_patches()
         super().__init__(SpecProvider(type(self).__name__), resource_name, props, opts)
