@@ -7,6 +7,12 @@ import importlib.util
 import struct
 from pathlib import Path
 from types import ModuleType
+from typing import Callable
+
+import httpx
+
+from pulumi_appstoreconnect.emulator import Emulator
+from pulumi_appstoreconnect.emulator.seeding import load_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "app-metadata"
@@ -44,3 +50,21 @@ def write(folder: Path, name: str, data: bytes) -> str:
 def iphone_shots(folder: Path, count: int = 3, *, shade: int = 0) -> list[str]:
     """``count`` distinct APP_IPHONE_67 screenshots (``shade`` makes another series)."""
     return [write(folder, f"iphone-{shade}-{n}.png", png(*IPHONE, (10 * n, shade, 200))) for n in range(count)]
+
+
+VERSION = "DEMOVERSION0001"  # the demo seed's version
+LOCALIZATION = "MEDIALOCALIZATION"
+
+
+def media_account(state_dir: Path, clock: Callable[[], float], *, part_size: int, processing_seconds: float) -> Emulator:
+    """The demo account plus a localization of the demo version with a known id (the seed's own
+    has a random one), with these upload settings, on ``clock``."""
+    emulator = Emulator(state_dir, clock=clock)
+    load_seed(emulator, "demo")
+    with httpx.Client(transport=httpx.WSGITransport(app=emulator.app), base_url="https://api.appstoreconnect.apple.com") as admin:
+        made = admin.post("/_emulator/objects/appStoreVersionLocalizations", json={
+            "id": LOCALIZATION, "attributes": {"locale": "de-DE"}, "relationships": {"appStoreVersion": VERSION}})
+        assert made.status_code == 201, made.text
+        settings = admin.put("/_emulator/media", json={"partSize": part_size, "processingSeconds": processing_seconds})
+        assert settings.status_code == 200, settings.text
+    return emulator

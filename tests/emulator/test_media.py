@@ -11,14 +11,11 @@ import httpx
 import pytest
 
 from pulumi_appstoreconnect.emulator import Emulator
-from pulumi_appstoreconnect.emulator.seeding import load_seed
 from tests.contract.recording import RECORDER
-from tests.media_support import IPAD, IPHONE, PREVIEW, mp4, png
+from tests.media_support import IPAD, IPHONE, LOCALIZATION, PREVIEW, VERSION, media_account, mp4, png
 
 from .support import BASE_URL, FakeTime, error
 
-VERSION = "DEMOVERSION0001"
-LOCALIZATION = "MEDIALOCALIZATION"
 SHOT = png(*IPHONE, (200, 100, 50))
 
 
@@ -30,13 +27,7 @@ def time_() -> FakeTime:
 @pytest.fixture
 def emulator(tmp_path: Any, time_: FakeTime) -> Iterator[Emulator]:
     """The demo account on a clock that moves only when a test says, with small upload parts."""
-    emu = Emulator(tmp_path / "state", clock=time_.clock)
-    load_seed(emu, "demo")
-    with httpx.Client(transport=httpx.WSGITransport(app=emu.app), base_url=BASE_URL) as admin:
-        made = admin.post("/_emulator/objects/appStoreVersionLocalizations", json={
-            "id": LOCALIZATION, "attributes": {"locale": "de-DE"}, "relationships": {"appStoreVersion": VERSION}})
-        assert made.status_code == 201, made.text
-        assert admin.put("/_emulator/media", json={"partSize": 6000, "processingSeconds": 2}).status_code == 200
+    emu = media_account(tmp_path / "state", time_.clock, part_size=6000, processing_seconds=2)
     yield emu
     emu.close()
 
