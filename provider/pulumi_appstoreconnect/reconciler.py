@@ -276,15 +276,15 @@ class SpecProvider(dyn.ResourceProvider):
             failures += [dyn.CheckFailure(name, reason) for name, reason in spec.hooks.validate_change(olds, checked)]
         if not failures and not unknown and spec.hooks.resolve is not None:
             checked = spec.hooks.resolve(self, checked)
-        if not failures and not unknown and not olds:
-            failures += self._adoption_failures(checked)
-        for f in spec.asset_fields:  # local files: read now, whatever else is still unknown
+        for f in spec.asset_fields:  # local files: read now (before any request), whatever else is unknown
             value = checked.get(f.name)
             if value is None or _is_unknown(value) or any(failure.property == f.name for failure in failures):
                 continue
             described, problems = assets.describe(f, value, checked)
             failures += [dyn.CheckFailure(f.name, problem) for problem in problems]
             checked[f.name] = described if described is not None else value
+        if not failures and not unknown and not olds:
+            failures += self._adoption_failures(checked)
         if not failures and not olds:
             _MEMORY.change(spec, checked)  # a create is planned: specs regenerating after it see it
         return dyn.CheckResult(checked, failures)

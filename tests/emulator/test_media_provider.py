@@ -305,3 +305,10 @@ def test_the_bearer_token_never_reaches_an_upload_url(
     uploads = [authorized for path, authorized in seen if path.startswith("/_uploads/")]
     api = [authorized for path, authorized in seen if path.startswith("/v1/")]
     assert uploads and not any(uploads) and api and all(api)
+
+
+def test_a_file_apple_would_refuse_fails_the_preview_before_any_request(sets: SpecProvider, emulator: Emulator, folder: Path) -> None:
+    log(emulator)
+    result = sets.check({}, wanted([*iphone_shots(folder, 1), str(folder / "missing.png")]))
+    assert [(f.property, "missing.png' does not exist" in f.reason) for f in result.failures] == [("screenshots", True)]
+    assert log(emulator) == []  # not even the look-up of a set to take over
