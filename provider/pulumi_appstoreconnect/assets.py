@@ -240,7 +240,8 @@ class _Sync:
     def reserve(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """POST the reservation. After an ambiguous failure the listing is searched for the
         reservation that POST made (a new one of this name and size) before sending it again."""
-        attributes: dict[str, Any] = {"fileName": item["file_name"], "fileSize": item["file_size"]}
+        # The engine hands numbers back as doubles (14930.0); Apple's fileSize is an integer.
+        attributes: dict[str, Any] = {"fileName": item["file_name"], "fileSize": int(item["file_size"])}
         attributes.update({wire: item[name] for name, wire in self.kind.item_attributes.items() if item.get(name) is not None})
         if self.kind.mime_type:
             attributes["mimeType"] = _mime_type(str(item["file_name"]))
@@ -393,7 +394,7 @@ def explain(exc: AppStoreConnectError, kind: Assets, what: str, file: str) -> Ap
             f"App Store Connect would not attach {file} to {what}: the set is gone (deleted in App Store Connect?) or "
             "belongs to a version that cannot change. Run `pulumi refresh`, then `pulumi up` to make the set again."
         )
-    elif "ATTRIBUTE" in codes and kind.child_type in str(exc.url):
+    elif "ATTRIBUTE" in codes and exc.method == "PATCH" and kind.child_type in str(exc.url):  # the commit
         hint = (
             f"App Store Connect refused to commit {file}: the bytes it received do not match the file's size or MD5 "
             "checksum (the file changed during the upload, or a part was lost). The reservation stays awaiting upload; "

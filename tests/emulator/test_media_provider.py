@@ -20,7 +20,7 @@ from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.errors import ProviderError
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from tests.media_support import IPHONE, LOCALIZATION, PREVIEW, VERSION, iphone_shots, media_account, mp4, png, write
-from tests.providers import connect
+from tests.providers import connect, stored
 
 from .support import BASE_URL, FakeTime
 
@@ -312,3 +312,10 @@ def test_a_file_apple_would_refuse_fails_the_preview_before_any_request(sets: Sp
     result = sets.check({}, wanted([*iphone_shots(folder, 1), str(folder / "missing.png")]))
     assert [(f.property, "missing.png' does not exist" in f.reason) for f in result.failures] == [("screenshots", True)]
     assert log(emulator) == []  # not even the look-up of a set to take over
+
+
+def test_sizes_the_engine_hands_back_as_floats_are_sent_as_integers(sets: SpecProvider, emulator: Emulator, folder: Path) -> None:
+    # The engine stores every number as a double: a file size comes back as 14930.0, which
+    # Apple's schema refuses for fileSize.
+    made = sets.create(stored(checked(sets, wanted(iphone_shots(folder, 1)))))
+    assert [i["state"] for i in made.outs["screenshots"]] == ["COMPLETE"]

@@ -65,3 +65,16 @@ def test_a_poster_frame_counts_only_where_the_program_sets_one() -> None:
     assert PREVIEWS.satisfied(held, [item("aa")])
     assert PREVIEWS.satisfied(held, [{**item("aa"), "preview_frame_time_code": "00:00:05:00"}])
     assert not PREVIEWS.satisfied(held, [{**item("aa"), "preview_frame_time_code": "00:00:02:00"}])
+
+
+def test_only_a_refused_commit_is_explained_as_bytes_that_do_not_match() -> None:
+    from pulumi_appstoreconnect.assets import explain
+    from pulumi_appstoreconnect.client.errors import ApiError, ConflictError
+
+    def refused(method: str, url: str) -> ConflictError:
+        problem = ApiError(status="409", code="ENTITY_ERROR.ATTRIBUTE.INVALID", title="Invalid", detail="no", pointer="/data/attributes/fileSize")
+        return ConflictError(409, [problem], method=method, url=url)
+
+    assert "do not match the file's size or MD5" in str(explain(refused("PATCH", "/v1/appScreenshots/1"), SCREENSHOTS, "set", "a.png"))
+    reservation = refused("POST", "/v1/appScreenshots")
+    assert explain(reservation, SCREENSHOTS, "set", "a.png") is reservation  # Apple's own words stand
