@@ -168,6 +168,7 @@ class _Sync:
         self.owner_type = provider.spec.rest_type
         self.owner_id = owner_id
         self.timeout = float(inputs.get("processing_timeout") or DEFAULT_PROCESSING_TIMEOUT)
+        self.known: set[str] = set()  # ids of the assets listed or made so far: none of them is a lost reservation
 
     @property
     def what(self) -> str:
@@ -179,6 +180,7 @@ class _Sync:
 
     def run(self, declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
         remote = self.listing()
+        self.known = {a["id"] for a in remote}
         steps = plan(self.kind, declared, remote)
         log.info(
             "%s: %d kept, %d to complete, %d to upload, %d to delete (%d unusable)",
@@ -246,19 +248,21 @@ class _Sync:
         if self.kind.mime_type:
             attributes["mimeType"] = _mime_type(str(item["file_name"]))
         relationships = {self.kind.back: {"data": {"type": self.owner_type, "id": self.owner_id}}}
-        before = {a["id"] for a in self.listing()}
         for attempt in range(1, RESERVE_ATTEMPTS + 1):
             try:
-                return self.client.create(self.kind.child_type, attributes, relationships)
+                made = self.client.create(self.kind.child_type, attributes, relationships)
+                self.known.add(made["id"])
+                return made
             except ConflictError as exc:
                 raise explain(exc, self.kind, self.what, str(item["file"])) from exc
             except (ServerError, ConnectionFailed) as exc:
                 if not exc.ambiguous or attempt == RESERVE_ATTEMPTS:
                     raise
-                made = [a for a in self.listing() if a["id"] not in before and _resumable(self.kind, a, item)]
-                if made:
-                    log.info("%s: the reservation POST failed ambiguously (%s); taking over %s", self.what, exc.status, made[0]["id"])
-                    return made[0]
+                found = [a for a in self.listing() if a["id"] not in self.known and _resumable(self.kind, a, item)]
+                if found:
+                    log.info("%s: the reservation POST failed ambiguously (%s); taking over %s", self.what, exc.status, found[0]["id"])
+                    self.known.add(found[0]["id"])
+                    return found[0]
         raise AssertionError("unreachable")
 
     def commit(self, asset_id: str, item: Mapping[str, Any]) -> str:
