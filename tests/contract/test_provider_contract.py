@@ -22,6 +22,7 @@ from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.settings import Settings
 from tests.contract.contract import PROVIDER_OPERATIONS, Contract, Report
+from tests.contract.media_scenario import run_media_scenario
 from tests.contract.metadata_scenario import run_metadata_scenario
 from tests.contract.recording import RECORDER
 from tests.emulator.support import BASE_URL, mint_token
@@ -169,11 +170,12 @@ def run_testflight_scenario(emulator: Emulator, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_every_provider_operation_conforms(
-    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, contract: Contract, request: pytest.FixtureRequest
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, contract: Contract, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     run_scenario(emulator, monkeypatch)
     run_testflight_scenario(emulator, monkeypatch)
     run_metadata_scenario(emulator, monkeypatch)
+    run_media_scenario(emulator, monkeypatch, tmp_path / "media")
     exchanges = RECORDER.of_test(request.node.nodeid)
     assert exchanges and all(e.origin == "provider" for e in exchanges)
     report = contract.check_all(exchanges)
