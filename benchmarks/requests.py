@@ -4,7 +4,10 @@ Apple allows 3,600 requests per key per rolling hour, so the number of requests 
 costs is the figure that matters (wall time against a local emulator says little). For each
 example: the first ``up``, a no-op ``up``, a no-op ``preview`` and a ``refresh``, counted from the
 emulator's request log by method. Then the signing example's first ``up`` under ~10 % injected
-faults, to price what retries and look-ups after ambiguous POSTs cost.
+faults, to price what retries and look-ups after ambiguous POSTs cost. Then the screenshots and
+preview of examples/app-metadata: API requests, upload PUTs and bytes uploaded for the first
+``up``, a no-op ``up`` and an ``up`` after one image changed (uploads are not API requests: they
+spend no hourly budget, but they are the time and bandwidth an ``up`` costs).
 
 Then the scale run (issue 14, ``--scale-only`` runs it alone): ``benchmarks/scale`` declares
 1,000 resources against an emulator that adds 100 ms to every request (its ``latency`` fault),
@@ -32,6 +35,10 @@ sys.path.insert(0, str(ROOT / "tools" / "pulumi-engine"))
 from pulumistack import new_stack  # noqa: E402
 
 from pulumi_appstoreconnect.emulator import Emulator  # noqa: E402
+from pulumi_appstoreconnect.emulator.seeding import load_seed  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "examples" / "app-metadata"))
+from placeholders import IPHONE, png  # noqa: E402
 
 STEPS = (
     ("first up", ("up", "--yes")),
@@ -86,6 +93,38 @@ def measure_under_faults(workdir: Path, emulator: Emulator, base_url: str, runs:
         admin.delete("/faults")
         stack.run("destroy", "--yes")
     return {"runs": runs, "requests per up": sent / runs, "faults per up": injected / runs}
+
+
+SCREENSHOT_STEPS = ("first up", "no-op up", "one image changed")
+
+
+def measure_screenshots(workdir: Path, emulator: Emulator, base_url: str) -> dict[str, dict[str, int]]:
+    """examples/app-metadata on the demo account (Apple's default-sized parts): what its media
+    cost per step, split into API requests (by method) and upload PUTs with their bytes."""
+    admin = httpx.Client(base_url=f"{base_url}/_emulator", timeout=30)
+    admin.post("/reset")
+    load_seed(emulator, "demo")
+    stack = new_stack(
+        "app-metadata", workdir, base_url=base_url, key_id=emulator.key_id,
+        issuer_id=emulator.issuer_id, private_key_pem=emulator.private_key_pem,
+    )
+    results: dict[str, dict[str, int]] = {}
+    for label in SCREENSHOT_STEPS:
+        if label == "one image changed":
+            (stack.program / "media" / "iphone-2-streak.png").write_bytes(png(*IPHONE, (250, 20, 120)))
+        admin.delete("/requests")
+        stack.run("up", "--yes")
+        log = admin.get("/requests").json()["data"]
+        uploads = [r for r in log if r["path"].startswith("/_uploads/")]
+        media = [r for r in log if r["path"].startswith(("/v1/appScreenshot", "/v1/appPreview"))]
+        results[label] = {
+            "api requests": len(log) - len(uploads),
+            "media api requests": len(media),
+            **{f"media {m}": n for m, n in sorted(Counter(r["method"] for r in media).items())},
+            "upload PUTs": len(uploads),
+            "bytes uploaded": sum(r["bytes"] for r in uploads),
+        }
+    return results
 
 
 # -- the scale run (issue 14) -------------------------------------------------------------
@@ -329,6 +368,7 @@ def examples(tmp: Path, emulator: Emulator, base_url: str, out: Path) -> None:
     for example in ("bundle-ids", "signing"):
         report[example] = measure(example, tmp / example, emulator, base_url)
     faulted = measure_under_faults(tmp / "faulted", emulator, base_url)
+    media = measure_screenshots(tmp / "screenshots", emulator, base_url)
     print(f"{'example':<12} {'step':<15} {'requests':>8}  by method")
     for example, steps in report.items():
         for step, counts in steps.items():
@@ -341,6 +381,12 @@ def examples(tmp: Path, emulator: Emulator, base_url: str, out: Path) -> None:
         f"{faulted['requests per up'] / baseline:.2f}x the {baseline} requests without faults"
     )
     report["signing under faults"] = {k: v for k, v in faulted.items()}  # type: ignore[assignment]
+    print(f"\n{'app-metadata media':<19} {'api requests':>12} {'media api':>9} {'upload PUTs':>11} {'bytes uploaded':>14}  media api by method")
+    for step, counts in media.items():
+        methods = ", ".join(f"{k.split()[1]} {v}" for k, v in counts.items() if k.startswith("media ") and k != "media api requests")
+        print(f"{step:<19} {counts['api requests']:>12} {counts['media api requests']:>9} {counts['upload PUTs']:>11} "
+              f"{counts['bytes uploaded']:>14,}  {methods}")
+    report["app-metadata media"] = media  # type: ignore[assignment]
     (out / "requests.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten to {(out / 'requests.json').relative_to(ROOT)}\n")
 

@@ -1,26 +1,37 @@
 """An app's App Store listing as code: what fastlane deliver keeps in its metadata folder.
 
 Adopts the app com.example.demo (the API cannot create apps), sets its categories, age rating,
-names in two locales, the current version's texts in two locales, the build and the review
-details. Against the emulator: `pulumi-appstoreconnect emulator --seed demo`.
+names in two locales, the current version's texts in two locales, the build, the review
+details, and the English listing's screenshots for two display types and an app preview.
+Against the emulator: `pulumi-appstoreconnect emulator --seed demo`.
+
+The screenshots and the preview are files in ``media/``; ``placeholders.py`` writes stand-ins
+there on the first run (they are not kept in git). Replace them with your own: a changed file is
+uploaded again, an unchanged one never.
 
 Config: ``buildNumber`` (the build of version 1.0 to attach; default: the latest processed one),
 ``extraLocale`` (a third locale of the version's texts, to try adding and removing one),
-``description`` (the English description).
+``description`` (the English description), ``iphoneOrder`` (the iPhone screenshots' order, e.g.
+``3,1,2``).
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from placeholders import ensure as placeholder_media  # this example's stand-in files
+
 from pulumi_appstoreconnect import (
     AgeRatingDeclaration,
     App,
     AppInfo,
     AppInfoLocalization,
+    AppPreviewSet,
+    AppScreenshotSet,
     AppStoreReviewDetail,
     AppStoreVersion,
     AppStoreVersionLocalization,
+    PreviewFile,
     get_app,
     get_build,
 )
@@ -53,10 +64,26 @@ texts = {
 }
 if config.get("extraLocale"):
     texts[config.require("extraLocale")] = "Petites énigmes, une par jour."
-for locale, description in texts.items():
-    AppStoreVersionLocalization(f"texts-{locale}", app_store_version=version.id, locale=locale,
-                                description=description, keywords="puzzle,daily,brain",
-                                support_url="https://example.com/support")
+localizations = {
+    locale: AppStoreVersionLocalization(f"texts-{locale}", app_store_version=version.id, locale=locale,
+                                        description=description, keywords="puzzle,daily,brain",
+                                        support_url="https://example.com/support")
+    for locale, description in texts.items()
+}
+
+# Screenshots and a preview of the English listing: paths relative to this directory, in the
+# order the App Store shows them.
+media = placeholder_media("media")
+iphone = media["iphone"]
+if config.get("iphoneOrder"):
+    iphone = [iphone[int(n) - 1] for n in config.require("iphoneOrder").split(",")]
+english = localizations["en-US"].id
+AppScreenshotSet("screenshots-iphone", app_store_version_localization=english,
+                 screenshot_display_type="APP_IPHONE_67", screenshots=iphone)
+AppScreenshotSet("screenshots-ipad", app_store_version_localization=english,
+                 screenshot_display_type="APP_IPAD_PRO_3GEN_129", screenshots=media["ipad"])
+AppPreviewSet("preview-iphone", app_store_version_localization=english, preview_type="IPHONE_67",
+              previews=[PreviewFile(file=media["preview"][0], preview_frame_time_code="00:00:02:00")])
 
 AppStoreReviewDetail("review", app_store_version=version.id, contact_first_name="Ada",
                      contact_last_name="Lovelace", contact_phone="+44 20 7946 0000",

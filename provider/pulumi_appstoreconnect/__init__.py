@@ -18,6 +18,8 @@ from .resources import (
     App,
     AppInfo,
     AppInfoLocalization,
+    AppPreviewSet,
+    AppScreenshotSet,
     AppStoreReviewDetail,
     AppStoreVersion,
     AppStoreVersionLocalization,
@@ -41,17 +43,18 @@ from .resources import (
     DeviceClass,
     DevicePlatform,
     DeviceStatus,
+    PreviewFile,
     Profile,
     ProfileType,
 )
 
 __all__ = [
     "AccountMismatch", "AgeRatingDeclaration", "AllEnabledDevices", "AllValidCertificates", "App", "AppInfo",
-    "AppInfoLocalization", "AppStoreReviewDetail", "AppStoreVersion", "AppStoreVersionLocalization",
+    "AppInfoLocalization", "AppPreviewSet", "AppScreenshotSet", "AppStoreReviewDetail", "AppStoreVersion", "AppStoreVersionLocalization",
     "BetaAppLocalization", "BetaAppReviewDetail", "BetaBuildLocalization", "BetaGroup", "BetaLicenseAgreement",
     "BetaTester", "BundleId", "BundleIdCapability", "BundleIdPlatform", "FoundApp", "FoundBuild",
     "CapabilityOption", "CapabilitySetting", "CapabilityType", "Certificate", "CertificateType",
-    "CreateOnlyDrift", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "Profile", "ProfileType", "ProviderError",
+    "CreateOnlyDrift", "Device", "DeviceClass", "DevicePlatform", "DeviceStatus", "PreviewFile", "Profile", "ProfileType", "ProviderError",
     "LookupFailed", "get_app", "get_build",
 ]
 

@@ -22,6 +22,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from . import assets
 from .client import AppStoreConnectClient
 from .client.errors import AppStoreConnectError, ConflictError, ConnectionFailed, NotFoundError, ServerError
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
@@ -279,6 +280,13 @@ class SpecProvider(dyn.ResourceProvider):
             failures += [dyn.CheckFailure(name, reason) for name, reason in spec.hooks.validate_change(olds, checked)]
         if not failures and not unknown and spec.hooks.resolve is not None:
             checked = spec.hooks.resolve(self, checked)
+        for f in spec.asset_fields:  # local files: read now (before any request), whatever else is unknown
+            value = checked.get(f.name)
+            if value is None or _is_unknown(value) or any(failure.property == f.name for failure in failures):
+                continue
+            described, problems = assets.describe(f, value, checked)
+            failures += [dyn.CheckFailure(f.name, problem) for problem in problems]
+            checked[f.name] = described if described is not None else value
         if not failures and not unknown and not olds:
             failures += self._adoption_failures(checked)
         if not failures and not olds:
@@ -373,11 +381,14 @@ class SpecProvider(dyn.ResourceProvider):
             }
             if follow_up:  # Apple's POST does not take these: set them right after
                 data = self.client.update(spec.rest_type, data["id"], follow_up)
-        _MEMORY.manage(spec.rest_type, data["id"])
         _MEMORY.change(spec, inputs)
         outputs = self._outputs(data, inputs)
         if fresh:
             outputs.update(self._attach_new(data["id"], inputs))
+        for f in spec.asset_fields:  # a failure here leaves the object out of the state: the next up takes it over
+            if inputs.get(f.name) is not None:
+                outputs[f.name] = assets.sync(self, data["id"], f, inputs[f.name], inputs)
+        _MEMORY.manage(spec.rest_type, data["id"])
         return dyn.CreateResult(data["id"], outputs)
 
     def _post(self, inputs: dict[str, Any], extra: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -764,6 +775,9 @@ class SpecProvider(dyn.ResourceProvider):
         outs = self._outputs(data, props, from_remote=True)
         try:
             outs.update(self._read_members(id_, props))
+            for f in self.spec.asset_fields:
+                if props.get(f.name) is not None:
+                    outs[f.name] = assets.read(self, id_, f, props[f.name])
         except NotFoundError:
             self._confirm_gone(id_, props, "Reading")
             return dyn.ReadResult(None, {})
@@ -838,11 +852,15 @@ class SpecProvider(dyn.ResourceProvider):
         }
         links = [(f, inputs.get(f.name)) for f in spec.linked_in_place if not f.same(olds.get(f.name), inputs.get(f.name))]
         members = [f for f in spec.memberships if not f.same(olds.get(f.name), inputs.get(f.name))]
+        uploads = [f for f in spec.asset_fields if not f.same(olds.get(f.name), inputs.get(f.name))]
         # The old outputs with the program's new inputs on top (computed values carry over).
         outputs = {**self._inputs(olds), **{k: v for k, v in inputs.items() if k in news}}
+        for f in spec.asset_fields:  # unchanged files keep their record (ids, states)
+            if f not in uploads and inputs.get(f.name) is not None:
+                outputs[f.name] = olds.get(f.name)
         _MEMORY.manage(spec.rest_type, id_)
         # The bookkeeping records what the program declares (not the values Apple filled in).
-        if not changed and not members and not links:  # only provider options changed (renew_before_days)
+        if not changed and not members and not links and not uploads:  # only provider options changed (renew_before_days)
             account = (olds.get(PROVENANCE) or {}).get("account")
             return dyn.UpdateResult({**self._derive(outputs), PROVENANCE: self._provenance(inputs, account)})
         _MEMORY.change(spec, outputs)
@@ -850,6 +868,8 @@ class SpecProvider(dyn.ResourceProvider):
             data = self._patch(id_, changed, links)
             for f in members:
                 self._reconcile_members(id_, f, inputs[f.name], previously=olds.get(f.name))
+            for f in uploads:
+                outputs[f.name] = assets.sync(self, id_, f, inputs[f.name], inputs)
         except NotFoundError:
             self._confirm_gone(id_, olds, "Updating")
             raise
@@ -1097,12 +1117,12 @@ def _members_linkage(f: FieldSpec, ids: list[str]) -> dict[str, Any]:
 
 
 def _most_relevant(errors: list[Any], value: Any) -> Mapping[str, Any]:
-    """For a union (ids or a selector), the errors of the branch the value was meant for."""
-    if isinstance(value, dict):
-        for error in errors:
-            if error.get("loc") and error["loc"][0] not in _UNION_TAGS:
-                return error
-    return errors[0]
+    """For a union (ids or a selector, a path or a file with options), the error of the branch
+    the value was meant for: the one that got deepest into the value (ties: the first)."""
+    def depth(error: Mapping[str, Any]) -> int:
+        return sum(1 for part in error.get("loc", ()) if not _is_union_tag(part))
+
+    return max(errors, key=depth) if isinstance(value, (dict, list)) else errors[0]
 
 
 def _describe(f: FieldSpec, error: Mapping[str, Any]) -> str:

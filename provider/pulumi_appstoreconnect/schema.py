@@ -62,6 +62,12 @@ def resource_schema() -> dict[str, Any]:
                         if f.relationship
                         else {}
                     ),
+                    **(
+                        {"assets": {"type": f.assets.child_type, "relationship": f.assets.relationship,
+                                    "limit": f.assets.limit}}
+                        if f.assets
+                        else {}
+                    ),
                 }
                 for f in spec.fields
             },
@@ -95,6 +101,11 @@ def render_markdown() -> str:
                 scope = "the whole membership" if membership["exclusive"] else "only the listed ids are managed"
                 lifecycle = (f"membership of `{membership['type']}` ids, added and removed through "
                              f"`/relationships/{membership['name']}` ({scope}; left out: not managed)")
+            assets = info.get("assets")
+            if assets:
+                lifecycle = (f"ordered local files (paths relative to the program), at most {assets['limit']}, uploaded "
+                             f"as `{assets['type']}` when their MD5 checksum changes; a new order is one PATCH of "
+                             f"`/relationships/{assets['relationship']}`")
             if filled_by_apple:
                 lifecycle += "; Apple fills it in when left out"
             if info.get("naturalKey"):

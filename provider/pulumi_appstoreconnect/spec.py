@@ -12,7 +12,8 @@ The pieces, each documented where it is defined:
 - field markers: :class:`NaturalKey` (how a person identifies the object, compared on the
   client), :class:`Parent` (the relationship that scopes the key: a localization's app or
   build), :class:`Relationship` (ids sent as JSON:API linkage), :class:`Membership` (a to-many
-  relationship reconciled by difference through ``/relationships/<name>``), :class:`Check`,
+  relationship reconciled by difference through ``/relationships/<name>``), :class:`Assets`
+  (local files Apple keeps as child assets, uploaded through its asset flow), :class:`Check`,
   :class:`ReadAs`, :class:`Equivalent`;
 - per type (:class:`ResourceSpec`): create modes (:class:`CreateMode`: POST, adopt-only,
   adopt-or-post), delete semantics (:class:`DeleteSemantics`: delete, disable, revoke,
@@ -138,6 +139,53 @@ class Membership:
     related_type: str
     exclusive: bool = True
     on_create: bool = False
+
+
+# Delivery states of an asset that hold nothing usable: a reservation never committed, and
+# Apple's terminal failure (Apple, "Uploading Assets to App Store Connect").
+UNUSABLE_ASSET_STATES = frozenset({"AWAITING_UPLOAD", "FAILED"})
+
+
+@dataclass(frozen=True)
+class Assets:
+    """Marks a field holding an ordered list of local files that Apple keeps as the object's
+    child assets (a screenshot set's screenshots, a preview set's previews), uploaded through
+    Apple's asset flow (reserve, send the parts, commit with the checksum, wait for processing:
+    :mod:`pulumi_appstoreconnect.assets`).
+
+    The program lists paths (or ``{"file": path, <item attribute>: value}``); ``check`` reads each
+    file, refuses what Apple would (``inspect(file, inputs)`` returns why, or None) and records
+    per file its MD5, Apple's ``sourceFileChecksum``: the file's identity. :meth:`satisfied`
+    compares those in order, so an unchanged file is never sent again, a changed or new one is
+    uploaded, a removed one deleted, and a new order is one PATCH of ``relationship``. ``None``
+    in the program means not managed. Outputs: per file the Apple id, checksum and state.
+    """
+
+    child_type: str  # the assets' JSON:API type (appScreenshots)
+    relationship: str  # the object's to-many to them: listed in order, reordered by PATCH
+    back: str  # the asset's to-one to the object, sent with the reservation (appScreenshotSet)
+    limit: int  # Apple keeps at most this many per object
+    state: str  # the asset attribute with its delivery state (assetDeliveryState, videoDeliveryState)
+    inspect: Callable[[Any, Mapping[str, Any]], str | None]
+    # Per-file inputs Apple keeps as asset attributes, changed in place (name -> wire).
+    item_attributes: Mapping[str, str] = field(default_factory=dict)
+    mime_type: bool = False  # the reservation names the file's MIME type (previews)
+
+    def satisfied(self, old: Any, new: Any) -> bool:
+        """Whether Apple's assets ``old`` (the state's) are the files ``new`` asks for: the same
+        checksums in the same order, each usable, with the per-file attributes the program sets."""
+        if not isinstance(old, list) or not isinstance(new, list):
+            return old == new
+        if len(old) != len(new) or not all(isinstance(i, dict) for i in (*old, *new)):
+            return False
+        for held, wanted in zip(old, new):
+            if str(held.get("checksum") or "").lower() != str(wanted.get("checksum") or "").lower():
+                return False
+            if held.get("state") in UNUSABLE_ASSET_STATES:
+                return False
+            if any(wanted.get(name) is not None and held.get(name) != wanted.get(name) for name in self.item_attributes):
+                return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -283,6 +331,7 @@ class FieldSpec:
     natural_key: NaturalKey | None
     parent: Parent | None
     membership: Membership | None
+    assets: Assets | None
     checks: tuple[Check, ...]
     read_as: ReadAs | None
     equivalent: Equivalent | None
@@ -299,7 +348,10 @@ class FieldSpec:
         """True when the field travels as a JSON:API attribute. A :class:`Parent` without a
         relationship on the wire (an age rating's app info) says where the object hangs and is
         never sent."""
-        return self.relationship is None and self.membership is None and self.parent is None and not self.has(LOCAL)
+        return (
+            self.relationship is None and self.membership is None and self.assets is None and self.parent is None
+            and not self.has(LOCAL)
+        )
 
     @property
     def updates_link(self) -> bool:
@@ -348,6 +400,8 @@ class FieldSpec:
             if new is None:
                 return True
             return old is not None and sorted(map(str, old)) == sorted(map(str, new))
+        if self.assets is not None:
+            return new is None or self.assets.satisfied(old, new)
         if self.equivalent is not None and self.equivalent.covers(old, new):
             return True
         if self.natural_key is not None and isinstance(old, str) and isinstance(new, str):
@@ -464,6 +518,7 @@ class ResourceSpec:
             natural_key = next((m for m in metadata if isinstance(m, NaturalKey)), None)
             parent = next((m for m in metadata if isinstance(m, Parent)), None)
             membership = next((m for m in metadata if isinstance(m, Membership)), None)
+            assets = next((m for m in metadata if isinstance(m, Assets)), None)
             checks = tuple(m for m in metadata if isinstance(m, Check))
             read_as = next((m for m in metadata if isinstance(m, ReadAs)), None)
             equivalent = next((m for m in metadata if isinstance(m, Equivalent)), None)
@@ -476,6 +531,7 @@ class ResourceSpec:
                 natural_key=natural_key,
                 parent=parent,
                 membership=membership,
+                assets=assets,
                 checks=checks,
                 read_as=read_as,
                 equivalent=equivalent,
@@ -517,6 +573,11 @@ class ResourceSpec:
         return [f for f in self.fields if f.membership is not None]
 
     @property
+    def asset_fields(self) -> list[FieldSpec]:
+        """Fields of local files Apple keeps as child assets (:class:`Assets`)."""
+        return [f for f in self.fields if f.assets is not None]
+
+    @property
     def identified(self) -> bool:
         """Objects can be looked up by what the program says: a natural key, or a parent
         that holds one object of this type."""
@@ -555,7 +616,7 @@ class ResourceSpec:
         return {f.wire: f.name for f in self.fields}
 
 
-_OURS = (Flag, Check, NaturalKey, Parent, Membership, Relationship, ReadAs, Equivalent)
+_OURS = (Flag, Check, NaturalKey, Parent, Membership, Assets, Relationship, ReadAs, Equivalent)
 
 
 def _validation_type(annotation: Any, metadata: list[Any]) -> Any:

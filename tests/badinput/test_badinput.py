@@ -26,7 +26,7 @@ from pulumi_appstoreconnect.resources import SPECS_BY_TYPE as SPECS
 from pulumi_appstoreconnect.spec import COMPUTED
 
 from ..providers import connect
-from . import metadata_cases
+from . import media_cases, metadata_cases
 
 TALLY: Counter[str] = Counter()  # reported at the end of the run (conftest.py)
 
@@ -145,14 +145,18 @@ CROSS_FIELD: list[tuple[str, dict[str, Any], str, str]] = [
     ("betaGroups", {"is_internal_group": True, "has_access_to_all_builds": True, "public_link_enabled": None, "public_link_limit": None}, "builds", "refuses assigning it builds"),
     ("betaTesters", {"groups": None, "delete_on_destroy": True}, "delete_on_destroy", "give groups"),
 ]
-TABLE += metadata_cases.TABLE
+TABLE += metadata_cases.TABLE + media_cases.TABLE
 VALID.update(metadata_cases.VALID)
+VALID.update(media_cases.VALID)
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     emu = Emulator(tmp_path_factory.mktemp("badinput"))
     load_seed(emu, "demo")  # the apps (and their beta review details, versions) the resources adopt
+    for rest_type, objects in media_cases.SEED.items():  # a localization the media sets hang off
+        with httpx.Client(transport=httpx.WSGITransport(app=emu.app), base_url="http://emulator") as admin:
+            assert admin.post(f"/_emulator/objects/{rest_type}", json=objects).status_code == 201
     yield emu
     emu.close()
 
@@ -237,6 +241,8 @@ def test_wrong_types_are_rejected_naming_the_field(provider, emulator, rest_type
         return  # a whole number of days in range is a valid value
     if field.name == "public_link_limit" and isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 10_000 and value == int(value):
         return  # a whole number of testers in range is a valid value
+    if field.name == "processing_timeout" and isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= 86_400 and value == int(value):
+        return  # a whole number of seconds is a valid bound
     if isinstance(value, bool) and _takes_booleans(field):
         return  # adopt=True/False is the option itself; a boolean field takes booleans
     assert_rejected(provider, emulator, rest_type, {**VALID[rest_type], field.name: value}, field.name)

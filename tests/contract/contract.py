@@ -143,6 +143,24 @@ PROVIDER_OPERATIONS.update({
     "GET /v1/appStoreReviewDetails/{id}": "AppStoreReviewDetail read",
     "PATCH /v1/appStoreReviewDetails/{id}": "AppStoreReviewDetail update",
 })
+# Screenshots and app previews (issue 13), exercised by tests/contract/media_scenario.py. The
+# PUTs of the bytes go to the reservations' upload URLs, which are not API operations.
+PROVIDER_OPERATIONS.update({
+    f"{operation} /v1/{path}": why
+    for kind, assets in (("Screenshot", "appScreenshots"), ("Preview", "appPreviews"))
+    for operation, path, why in (
+        ("GET", f"appStoreVersionLocalizations/{{id}}/app{kind}Sets", f"App{kind}Set look-up by type within its localization"),
+        ("POST", f"app{kind}Sets", f"App{kind}Set create"),
+        ("GET", f"app{kind}Sets/{{id}}", f"App{kind}Set read"),
+        ("DELETE", f"app{kind}Sets/{{id}}", f"App{kind}Set delete (Apple deletes its {assets})"),
+        ("GET", f"app{kind}Sets/{{id}}/{assets}", f"the set's {assets} in Apple's order: plan, processing polls, read"),
+        ("PATCH", f"app{kind}Sets/{{id}}/relationships/{assets}", "a new order, one request, nothing uploaded"),
+        ("POST", assets, "asset reservation (fileName, fileSize): the upload operations"),
+        ("PATCH", f"{assets}/{{id}}", "commit (uploaded, sourceFileChecksum)" + (", poster frame time code" if kind == "Preview" else "")),
+        ("GET", f"{assets}/{{id}}", "a commit refused as done already (its answer lost) is confirmed"),
+        ("DELETE", f"{assets}/{{id}}", "files the program no longer lists, failed uploads, interrupted reservations"),
+    )
+})
 
 
 @dataclass(frozen=True)

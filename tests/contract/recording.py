@@ -25,7 +25,8 @@ from .contract import Exchange
 _PACKAGE = Path(__import__("pulumi_appstoreconnect").__file__).resolve().parent
 # Source files whose frames mark a request as the provider's own.
 _PROVIDER_FILES = frozenset(
-    str(p) for p in [_PACKAGE / "reconciler.py", _PACKAGE / "cli.py", _PACKAGE / "lookups.py", *(_PACKAGE / "resources").glob("*.py")]
+    str(p)
+    for p in [_PACKAGE / "reconciler.py", _PACKAGE / "assets.py", _PACKAGE / "cli.py", _PACKAGE / "lookups.py", *(_PACKAGE / "resources").glob("*.py")]
 )
 _PROVIDER_SUITES = ("tests/engine/",)
 
@@ -97,6 +98,8 @@ class Recorder:
 
     def _serve(self, original: Callable[..., Any], app: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = str(environ.get("PATH_INFO", "") or "/")
+        # Only Apple's API: the upload URLs of asset reservations (/_uploads) are not API
+        # requests (no token, not in Apple's spec), nor is the admin API.
         is_api = path == "/v1" or path.startswith("/v1/")
         is_admin_write = path.startswith("/_emulator/objects") and environ.get("REQUEST_METHOD") in ("POST", "PATCH")
         if self.paused or not (is_api or is_admin_write):

@@ -23,6 +23,7 @@ from pulumi_appstoreconnect.readcache import CACHE_ENV
 from pulumi_appstoreconnect.reconciler import _MEMORY, SpecProvider
 from pulumi_appstoreconnect.settings import Settings
 from tests.contract.contract import PROVIDER_OPERATIONS, Contract, Report
+from tests.contract.media_scenario import run_media_scenario
 from tests.contract.metadata_scenario import run_metadata_scenario
 from tests.contract.recording import RECORDER
 from tests.emulator.support import BASE_URL, mint_token
@@ -177,6 +178,7 @@ def test_every_provider_operation_conforms(
     run_scenario(emulator, monkeypatch)
     run_testflight_scenario(emulator, monkeypatch)
     run_metadata_scenario(emulator, monkeypatch)
+    run_media_scenario(emulator, monkeypatch, tmp_path / "media")
     uncached = Emulator(tmp_path / "uncached")
     try:
         monkeypatch.setenv(CACHE_ENV, "off")
@@ -184,6 +186,7 @@ def test_every_provider_operation_conforms(
         run_scenario(uncached, monkeypatch)
         run_testflight_scenario(uncached, monkeypatch)
         run_metadata_scenario(uncached, monkeypatch)
+        run_media_scenario(uncached, monkeypatch, tmp_path / "media-uncached")
     finally:
         uncached.close()
     exchanges = RECORDER.of_test(request.node.nodeid)

@@ -126,6 +126,24 @@ def test_names_and_platform_follow_the_type(
     assert cn == f"{common_name}: Emulator ({emulator.team_id})"
 
 
+# Apple's published validity: Developer ID certificates are "valid for 5 years from the date of
+# creation" (developer.apple.com/support/developer-id); development and distribution
+# certificates one year (the 2019-11-29 to 2020-11-28 iOS Development certificate in codemagic's
+# recorded profile fixture).
+@pytest.mark.parametrize(
+    ("certificate_type", "years"),
+    [("IOS_DEVELOPMENT", 1), ("DISTRIBUTION", 1), ("DEVELOPER_ID_APPLICATION", 5), ("DEVELOPER_ID_KEXT_G2", 5)],
+)
+def test_a_certificate_lives_as_long_as_apple_issues_its_type_for(
+    create_certificate: CreateCertificate, certificate_type: str, years: int
+) -> None:
+    data = create_certificate(certificate_type)
+    certificate = der_certificate(data)
+    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    assert end.date() in {start.date().replace(year=start.year + years) + timedelta(days=d) for d in (-1, 0, 1)}
+    assert _when(data["attributes"]["expirationDate"]) == end
+
+
 def _tampered(csr: str) -> str:
     der = bytearray(x509.load_pem_x509_csr(csr.encode()).public_bytes(serialization.Encoding.DER))
     der[-5] ^= 0xFF  # inside the signature

@@ -15,6 +15,7 @@ from .conftest import EmulatorHandle, SharedStack, Stack, make_stack
 
 SEEDED = "seeded"  # the demo account, nothing deployed
 DEPLOYED = "deployed"
+MEDIA = ("/v1/appScreenshot", "/v1/appPreview")  # the example's screenshots and preview
 
 
 def seeded(stack: Stack, emulator: EmulatorHandle) -> None:
@@ -46,8 +47,8 @@ def test_up_adopts_the_app_and_writes_the_listing(stack: Stack, shared: SharedSt
     stack.run("up", "--yes")
     made = writes(emulator)
     # Apple's own objects are adopted (no POST for them); only the German texts and name and
-    # the review detail are created.
-    posts = sorted(path for method, path in made if method == "POST")
+    # the review detail are created (the screenshots and preview: test_screenshots_engine.py).
+    posts = sorted(path for method, path in made if method == "POST" and not path.startswith(MEDIA))
     assert posts == ["/v1/appInfoLocalizations", "/v1/appStoreReviewDetails", "/v1/appStoreVersionLocalizations"]
     assert ("PATCH", "/v1/appStoreVersions/DEMOVERSION0001/relationships/build") in made
     info = [i for i in emulator.objects("appInfos") if i["attributes"]["state"] == "PREPARE_FOR_SUBMISSION"][0]
@@ -113,9 +114,11 @@ def test_destroy_releases_what_apple_made_and_deletes_what_the_stack_made(stack:
     emulator.clear_requests()
     stack.run("destroy", "--yes")
     deleted = sorted(path.rsplit("/", 1)[0] for method, path in writes(emulator) if method == "DELETE")
-    # The German name and texts go; the app, its app info, age rating, version, review detail
-    # and the primary locale's name and texts are released (docs/metadata.md).
-    assert deleted == ["/v1/appInfoLocalizations", "/v1/appStoreVersionLocalizations"]
-    assert [m for m, _ in writes(emulator)] == ["DELETE", "DELETE"]
+    # The German name and texts go, and the screenshot and preview sets (with their files); the
+    # app, its app info, age rating, version, review detail and the primary locale's name and
+    # texts are released (docs/metadata.md).
+    assert deleted == ["/v1/appInfoLocalizations", "/v1/appPreviewSets", "/v1/appScreenshotSets", "/v1/appScreenshotSets",
+                       "/v1/appStoreVersionLocalizations"]
+    assert {m for m, _ in writes(emulator)} == {"DELETE"}
     assert len(texts(emulator, "en-US")) == 1 and texts(emulator, "de-DE") == []
     assert len(emulator.objects("appStoreVersions")) == 1 and len(emulator.objects("appStoreReviewDetails")) == 1

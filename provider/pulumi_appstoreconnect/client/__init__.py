@@ -23,6 +23,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
     UnprocessableEntityError,
+    UploadFailed,
 )
 from .retry import RequestStats, RetryPolicy
 from .transport import RateLimit
@@ -48,5 +49,6 @@ __all__ = [
     "ServerError",
     "TokenProvider",
     "UnprocessableEntityError",
+    "UploadFailed",
     "load_private_key",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
 from urllib.parse import quote
@@ -16,7 +17,8 @@ from .budget import HourlyBudget
 from .errors import BudgetExhausted, ConnectionFailed, NotFoundError, ProtocolError, error_from_response, parse_retry_after
 from .paging import collect
 from .retry import NOT_SENT, ClientStats, Decision, RequestStats, RetryPolicy, Throttle
-from .transport import RateLimit, build_http_client, encode_params
+from .transport import USER_AGENT, RateLimit, build_http_client, encode_params
+from .uploads import Uploader
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -79,6 +81,8 @@ class AppStoreConnectClient:
         self._http, self._transport = build_http_client(
             settings.base_url, self.tokens, transport=transport, timeout=timeout, stats=self._stats, budget=self._budget
         )
+        self._uploader: Uploader | None = None
+        self._uploader_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"AppStoreConnectClient(base_url={self.settings.base_url!r}, key_id={self.settings.key_id!r})"
@@ -325,9 +329,24 @@ class AppStoreConnectClient:
             raise ProtocolError("response has no data object", method=method, url=httpx.URL(path).path)
         return data
 
+    # -- asset uploads ------------------------------------------------------------------
+
+    @property
+    def uploads(self) -> Uploader:
+        """Sends asset bytes to a reservation's upload URLs: same transport, no token, no
+        budget (:mod:`.uploads`)."""
+        with self._uploader_lock:
+            if self._uploader is None:
+                self._uploader = Uploader(
+                    self._transport.inner, policy=self.retry_policy, sleep=self._sleep, rand=self._rand, user_agent=USER_AGENT
+                )
+            return self._uploader
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def close(self) -> None:
+        if self._uploader is not None:
+            self._uploader.close()
         self._http.close()
 
     def __enter__(self) -> AppStoreConnectClient:

@@ -597,6 +597,19 @@ class ConnectionFailed(AppStoreConnectError):
         return f"no response from App Store Connect ({self.reason})"
 
 
+class UploadFailed(AppStoreConnectError):
+    """An asset's bytes could not be sent to an upload URL (not an API request: status 0, no
+    Apple error objects). The reservation stays awaiting upload; the next attempt completes or
+    replaces it."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(0, [])
+
+    def _message(self) -> str:
+        return "\n".join([self.reason, *(f"Hint: {hint}" for hint in self.hints())])
+
+
 class ProtocolError(AppStoreConnectError):
     """A response the client cannot use: not JSON, not a collection, a paging loop."""
 

@@ -91,6 +91,11 @@ class ClientTransport(httpx.BaseTransport):
     def last_rate_limit(self) -> RateLimit | None:
         return self.budget.last_rate_limit
 
+    @property
+    def inner(self) -> httpx.BaseTransport:
+        """The transport that does the I/O (requests that are not API requests use it directly)."""
+        return self._inner
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._stats is not None:
             self._stats.count_sent()

@@ -8,11 +8,16 @@ errors included, carries ``X-Rate-Limit`` and ``Content-Type: application/json``
 
 ``/_emulator/...`` is the admin API (not Apple's, no auth): health, out-of-band object
 changes (drift), certificate revocation, the emulator's CA, the request log, fault injection,
-the key's access (role, agreements) and a reset. See :class:`AdminApi`.
+the key's access (role, agreements), media upload settings and a reset. See :class:`AdminApi`.
 
-Faults (:mod:`.faults`) apply to ``/v1`` requests only: latency first, then a 429/500/503
-answer instead of handling, or a dropped connection before or after handling (the app raises
-:func:`.faults.dropped_connection`'s exception; see :mod:`.server` for the socket side).
+``/_uploads/...`` are the upload URLs of screenshot and preview reservations
+(:class:`.media.Uploads`): Apple's are on another host and take no token, so they have no JWT
+check, no budget and no ``X-Rate-Limit``; they are logged with the ``/v1`` requests.
+
+Faults (:mod:`.faults`) apply to ``/v1`` requests and upload URLs: latency first, then a
+429/500/503 answer instead of handling, or a dropped connection before or after handling (the
+app raises :func:`.faults.dropped_connection`'s exception; see :mod:`.server` for the socket
+side).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from .access import KeyAccess
+from . import media
 from .faults import DROP_AFTER_COMMIT, DROP_BEFORE_COMMIT, FaultInjector, Injection, dropped_connection
 from .routes import Api, Registry, Request, ResourceType, Response
 from .metadata import INFO_STATE_FOR, STORE_STATE_FOR
@@ -212,7 +218,9 @@ class AdminApi:
     ``GET|PUT /quirks`` (``{"duplicateTesters": true}``: deleted testers leave a detached entry
     with their e-mail behind, see :mod:`.testflight`);
     ``POST /appStoreVersions/{id}/state`` (``{"state": "IN_REVIEW"}``: App Review moves a version,
-    see :mod:`.metadata`); ``POST /reset``.
+    see :mod:`.metadata`); ``GET|PUT /media`` (``{"partSize", "processingSeconds"}`` of uploads)
+    and ``GET|POST|DELETE /media/failures`` (assets whose processing is to fail, see
+    :mod:`.media`); ``POST /reset``.
     Object bodies are ``{"id"?, "attributes": {...}, "relationships"?: {name: id | [ids] | null}}``
     (a JSON array of them creates several in one transaction). Attributes are stored as given
     (unknown enum values and hidden attributes such as a capability's ``enabled`` included, to
@@ -254,6 +262,7 @@ class AdminApi:
             self.emulator.rate_limiter.reset()
             self.emulator.faults.reset()
             self.emulator.access.reset()
+            media.clear(self.store)
             self.api.listing_lag = 0.0
             return Response(200, {"ok": True})
         if parts == ["listing-lag"] and method in ("GET", "PUT"):
@@ -266,6 +275,8 @@ class AdminApi:
             return Response(200, {"seconds": self.api.listing_lag})
         if parts == ["quirks"] and method in ("GET", "PUT"):
             return self._quirks(method, body)
+        if parts[:1] == ["media"] and len(parts) <= 2:
+            return self._media(method, parts[1:], body)
         if parts == ["builds"] and method == "POST":
             return self._upload(base_url, body)
         if parts == ["access"] and method in ("GET", "PATCH"):
@@ -347,6 +358,21 @@ class AdminApi:
             if method == "DELETE":
                 faults.remove(rule_id)
                 return Response(204, None)
+        raise _admin_error(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here")
+
+    def _media(self, method: str, rest: list[str], body: bytes) -> Response:
+        """Upload settings (``GET|PUT /media``) and injected processing failures
+        (``GET|POST|DELETE /media/failures``)."""
+        if not rest and method in ("GET", "PUT"):
+            shown = media.update_settings(self.store, self._json(body)) if method == "PUT" else media.settings(self.store)
+            return Response(200, shown)
+        if rest == ["failures"] and method == "GET":
+            return Response(200, {"data": media.failures(self.store)})
+        if rest == ["failures"] and method == "POST":
+            return Response(201, {"data": media.add_failure(self.store, self._json(body))})
+        if rest == ["failures"] and method == "DELETE":
+            self.store.set_meta("media.failures", "")
+            return Response(204, None)
         raise _admin_error(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here")
 
     def _quirks(self, method: str, body: bytes) -> Response:
@@ -497,6 +523,7 @@ class EmulatorApp:
         self.rate_limiter = RateLimiter(rate_limit, clock)
         self.faults = FaultInjector()
         self.access = KeyAccess()
+        self.uploads = media.Uploads(self.ctx)
         self._sleep = sleep  # the latency faults' (injectable for tests)
         self.admin = AdminApi(self)
         self.access_log = access_log
@@ -510,7 +537,8 @@ class EmulatorApp:
         body = _read_body(environ)
         bucket = self.credentials.key_id
         is_api = path == API_PREFIX or path.startswith(API_PREFIX + "/")
-        injection = self.faults.decide(method, path, raw_query) if is_api else Injection()
+        is_upload = path.startswith(media.UPLOAD_PREFIX + "/")
+        injection = self.faults.decide(method, path, raw_query) if is_api or is_upload else Injection()
         fault = injection.fault
         if injection.delay > 0:
             self._sleep(injection.delay)
@@ -521,6 +549,8 @@ class EmulatorApp:
                 response = None  # never handled
             elif fault is not None and fault.kind != DROP_AFTER_COMMIT:
                 raise fault.error(self.rate_limiter.header(self.rate_limiter.remaining(bucket)))
+            elif is_upload:
+                response = self._upload_part(environ, method, path, raw_query, body)
             else:
                 response, bucket = self._api(environ, method, path, raw_query, base_url, body)
         except ApiError as exc:
@@ -534,14 +564,14 @@ class EmulatorApp:
         # "committed": the request was carried out (2xx from its handler), whether or not the
         # answer reached the client; a fault that answers or drops first means it was not.
         committed = response is not None and 200 <= response.status < 300 and (fault is None or fault.kind == DROP_AFTER_COMMIT)
-        if response is not None and "X-Rate-Limit" not in response.headers:
+        if response is not None and "X-Rate-Limit" not in response.headers and not is_upload:
             response.headers["X-Rate-Limit"] = self.rate_limiter.header(self.rate_limiter.remaining(bucket))
         duration_ms = (time.perf_counter() - started) * 1000
         status = 0 if dropped or response is None else response.status  # 0: no answer was sent
-        if is_api:
+        if is_api or is_upload:
             self.store.log_request(
                 method, path, raw_query, status, _now_iso(), duration_ms,
-                fault=injection.kind, delay=injection.delay, committed=committed,
+                fault=injection.kind, delay=injection.delay, committed=committed, size=len(body),
             )
         if self.access_log is not None:
             suffix = f"?{raw_query}" if raw_query else ""
@@ -556,6 +586,14 @@ class EmulatorApp:
             raise dropped_connection(fault.kind, committed=committed)  # type: ignore[union-attr]
         assert response is not None
         return _send(response, start_response)
+
+    def _upload_part(self, environ: Mapping[str, Any], method: str, path: str, raw_query: str, body: bytes) -> Response:
+        """A PUT to an upload URL (no JWT, no budget: Apple's are not API requests)."""
+        headers = {key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items() if key.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = str(environ["CONTENT_TYPE"])
+        answer = self.uploads.handle(method, path, dict(parse_qsl(raw_query)), headers, body)
+        return Response(answer.status, answer.body, dict(answer.headers))  # type: ignore[arg-type]
 
     def _api(
         self, environ: Mapping[str, Any], method: str, path: str, raw_query: str, base_url: str, body: bytes
@@ -607,7 +645,7 @@ def _read_body(environ: Mapping[str, Any]) -> bytes:
 
 def _send(response: Response, start_response: StartResponse) -> list[bytes]:
     headers = {"X-Request-ID": str(uuid.uuid4()), **response.headers}
-    if isinstance(response.body, bytes):  # a fault's HTML page
+    if isinstance(response.body, bytes):  # a fault's HTML page, an upload URL's XML error
         payload = response.body
     else:
         payload = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()

@@ -1,8 +1,11 @@
-"""Fault injection for ``/v1`` requests: latency, 429 bursts, 5xx and dropped connections.
+"""Fault injection for ``/v1`` requests and upload URLs: latency, 429 bursts, 5xx and dropped
+connections.
 
 Rules are set at run time through the admin API (``/_emulator/faults``, see
 :class:`~.app.AdminApi`) and live in memory (a restart or ``POST /_emulator/reset`` clears
-them). They never apply to ``/_emulator`` requests.
+them). They never apply to ``/_emulator`` requests; they do apply to the ``/_uploads`` URLs of
+screenshot and preview reservations (``"path": "/_uploads/*"``), whose ``PUT``s a client
+re-sends like any idempotent request.
 
 A rule is ``{"kind", "methods"?, "path"? | "pathRegex"?, "probability"?, "times"?, "seed"?,
 "seconds"? (latency), "retryAfter"? (429/500/503), "html"? (500/503)}``:
@@ -18,7 +21,8 @@ A rule is ``{"kind", "methods"?, "path"? | "pathRegex"?, "probability"?, "times"
     HTTP methods the rule applies to (default: all).
 ``path`` / ``pathRegex``
     A glob matched against the whole path (``/v1/bundleIds*``; ``*`` also crosses ``/``) or
-    a regular expression searched in it (anchor with ``^…$``). Default: every ``/v1`` path.
+    a regular expression searched in it (anchor with ``^…$``). Default: every ``/v1`` path and
+    upload URL.
 ``probability`` / ``times``
     The rule fires on a matching request with ``probability`` (default 1) until it has fired
     ``times`` times (default: no limit). ``{"times": 3}`` is "the next three matching

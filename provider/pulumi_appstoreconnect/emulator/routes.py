@@ -51,6 +51,7 @@ from .rules import (
     exact,
     stored,
 )
+from .media import MEDIA_RULES
 from .metadata import METADATA_RULES
 from .testflight import TESTFLIGHT_RULES
 from .surface import Body, Link, TypeSurface, check_value, load_surfaces
@@ -77,9 +78,10 @@ from .store import (
     type_invalid,
 )
 
-# Every type's rules: the signing types' (rules.py), TestFlight's (testflight.py) and the App
-# Store metadata types' (metadata.py), joined where two families have rules for one type.
-ALL_RULES: dict[str, TypeRules] = combined(RULES, TESTFLIGHT_RULES, METADATA_RULES)
+# Every type's rules: the signing types' (rules.py), TestFlight's (testflight.py), the App
+# Store metadata types' (metadata.py) and screenshots and app previews (media.py), joined where
+# two families have rules for one type.
+ALL_RULES: dict[str, TypeRules] = combined(RULES, TESTFLIGHT_RULES, METADATA_RULES, MEDIA_RULES)
 
 
 def rules_for(rest_type: str) -> TypeRules:
@@ -416,6 +418,26 @@ class _Order:
 
 
 _CREATION_ORDER = _Order([], "")
+
+
+class _Positions:
+    """Paging through a relation whose order Apple keeps (:attr:`~.rules.Relation.ordered`):
+    the cursor is the position after the last item served."""
+
+    def page(self, items: list[StoredObject], limit: int, cursor: str | None) -> tuple[list[StoredObject], str | None]:
+        start = 0
+        if cursor is not None:
+            try:
+                start = int(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["p"])
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                raise ApiError(parameter_invalid("cursor", f"'{cursor}' is not a valid cursor for this request")) from None
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        encoded = base64.urlsafe_b64encode(json.dumps({"p": start + limit}).encode()).decode().rstrip("=")
+        return page, encoded if more else None
+
+
+_POSITIONS = _Positions()
 # Random ids are redrawn on a clash; this many clashes in a row means new_id is not random.
 _MAX_ID_DRAWS = 100
 
@@ -591,6 +613,7 @@ class Api:
         for wire, value in obj.attributes.items():
             if wire not in attributes and (wire not in rt.declared or (admin and wire in rt.hidden)):
                 attributes[wire] = value
+        attributes.update(rt.rules.presented(self.ctx, obj, base))
         if wanted is not None:
             attributes = {k: v for k, v in attributes.items() if k in wanted}
         names = list(rt.relations) if rt.served else list(dict.fromkeys([*rt.relations, *obj.relationships]))
@@ -636,8 +659,13 @@ class Api:
     def _resolve(self, rt: ResourceType, relation: Relation, obj: StoredObject) -> list[StoredObject]:
         """The related objects that exist and the API shows, in creation order."""
         related = self.registry.types.get(relation.related_type)
-        visible = related.rules.visible if related else rules_for(relation.related_type).visible
-        return [o for o in self.store.get_many(relation.related_type, relation.resolve(self.ctx, obj)) if visible(o)]
+        rules = related.rules if related else rules_for(relation.related_type)
+        ids = relation.resolve(self.ctx, obj)
+        found = [rules.advance(self.ctx, o) for o in self.store.get_many(relation.related_type, ids)]
+        if relation.ordered:  # Apple's order, not creation order
+            position = {object_id: n for n, object_id in enumerate(ids)}
+            found.sort(key=lambda o: position[o.id])
+        return [o for o in found if rules.visible(o)]
 
     def _render_with_includes(
         self, rt: ResourceType, objects: list[StoredObject], base: str, query: Query
@@ -663,12 +691,13 @@ class Api:
         obj = self.store.get(rt.rest_type, object_id)
         if obj is None or not rt.rules.visible(obj):
             raise ApiError(not_found(rt.rest_type, object_id, source))
-        return obj
+        return rt.rules.advance(self.ctx, obj)
 
     def _list(self, req: Request, rt: ResourceType, query: Query) -> Response:
         visible = rt.rules.visible
         items = [
-            o for o in self.store.all_of(rt.rest_type) if visible(o) and self.listed(o) and self._matches(rt, o, query.filters)
+            o for o in map(lambda stored: rt.rules.advance(self.ctx, stored), self.store.all_of(rt.rest_type))
+            if visible(o) and self.listed(o) and self._matches(rt, o, query.filters)
         ]
         limit = query.limit or DEFAULT_LIMIT
         page, next_cursor = _Order(query.sort, query.sort_raw).page(items, limit, query.cursor)
@@ -823,7 +852,8 @@ class Api:
             # A to-one relationship with nothing behind it answers {"data": null}.
             return Response(200, {"data": show(related[0]) if related else None, "links": {"self": req.url}})
         limit = query.limit or DEFAULT_LIMIT
-        page, next_cursor = _CREATION_ORDER.page(related, limit, query.cursor)
+        order: _Order | _Positions = _POSITIONS if relation.ordered else _CREATION_ORDER
+        page, next_cursor = order.page(related, limit, query.cursor)
         return Response(200, self._collection(req, [show(o) for o in page], len(related), limit, next_cursor))
 
     # -- request documents ------------------------------------------------------------

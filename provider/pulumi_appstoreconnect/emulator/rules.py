@@ -102,6 +102,9 @@ class Relation:
     that name (a tester's beta groups are the groups listing the tester), so a write to this
     side (``POST/DELETE /v1/betaTesters/{id}/relationships/betaGroups``, or the linkage of a
     create) changes those objects, under their type's rules.
+
+    ``ordered``: Apple keeps the order ``resolve`` returns (a screenshot set's screenshots, set
+    by a PATCH of the relationship), and listings follow it instead of creation order.
     """
 
     name: str
@@ -109,6 +112,7 @@ class Relation:
     to_many: bool
     resolve: Resolver
     stored_on: str | None = None
+    ordered: bool = False
 
 
 def stored(name: str) -> Resolver:
@@ -198,6 +202,14 @@ def _same_scope(a: StoredObject, b: StoredObject) -> bool:
     return True
 
 
+def _as_stored(ctx: Context, obj: StoredObject) -> StoredObject:
+    return obj
+
+
+def _nothing_presented(ctx: Context, obj: StoredObject, base_url: str) -> dict[str, Any]:
+    return {}
+
+
 def _always(obj: StoredObject) -> bool:
     return True
 
@@ -262,6 +274,13 @@ class TypeRules:
     # Relationship writes with their own meaning (by relationship name); the others add, remove
     # or replace stored linkage.
     relationship_writes: Mapping[str, RelationshipWrite] = field(default_factory=dict)
+    # State Apple moves on by itself (an uploaded asset's processing finishes a moment after
+    # its commit): applied, and saved, whenever the API reads the object; returns it as it is now.
+    advance: Callable[[Context, StoredObject], StoredObject] = _as_stored
+    # Attribute values that depend on the answer, not only on the stored object (an asset's
+    # upload URLs point at the host the client addressed): laid over the stored ones when the
+    # object is rendered.
+    presented: Callable[[Context, StoredObject, str], dict[str, Any]] = _nothing_presented
 
 
 DEFAULT_RULES = TypeRules()
@@ -917,6 +936,12 @@ def _join(a: TypeRules, b: TypeRules, rest_type: str) -> TypeRules:
         a.after_delete(ctx, obj)
         b.after_delete(ctx, obj)
 
+    def advance(ctx: Context, obj: StoredObject) -> StoredObject:
+        return b.advance(ctx, a.advance(ctx, obj))
+
+    def presented(ctx: Context, obj: StoredObject, base_url: str) -> dict[str, Any]:
+        return {**a.presented(ctx, obj, base_url), **b.presented(ctx, obj, base_url)}
+
     return TypeRules(
         relations=(*a.relations, *(r for r in b.relations if r.name not in {x.name for x in a.relations})),
         linkage_in_resource=a.linkage_in_resource | b.linkage_in_resource,
@@ -930,6 +955,8 @@ def _join(a: TypeRules, b: TypeRules, rest_type: str) -> TypeRules:
         validate=validate,
         after_write=after_write,
         after_delete=after_delete,
+        advance=advance,
+        presented=presented,
     )
 
 

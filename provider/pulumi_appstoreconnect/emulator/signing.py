@@ -36,9 +36,15 @@ if TYPE_CHECKING:
 CA_FILENAME = "emulator-ca.pem"
 CA_COMMON_NAME = "App Store Connect Emulator Certification Authority"
 CA_VALIDITY = timedelta(days=3650)
-# Apple's signing certificates and profiles live one year.
+# Apple's signing certificates and profiles live one year (the 2019-11-29 to 2020-11-28 iOS
+# Development certificate in codemagic's recorded profile fixture), but for the types below.
 CERTIFICATE_VALIDITY = timedelta(days=365)
 PROFILE_VALIDITY = timedelta(days=365)
+# Developer ID: "valid for 5 years from the date of creation" (developer.apple.com/support/
+# developer-id, updated 2017-02-22). Apple Pay payment processing and merchant identity: "valid
+# for 25 months" (Apple TN3206, Updating Apple Pay certificates).
+FIVE_YEARS = timedelta(days=1826)
+TWENTY_FIVE_MONTHS = timedelta(days=760)
 # The emulated team's name (certificate subjects, ``displayName``, a profile's ``TeamName``).
 TEAM_NAME = "Emulator"
 # Apple signs certificates only for RSA 2048 keys (what Keychain Access and the provider make).
@@ -95,13 +101,14 @@ class CertificateKind:
     ``label`` is the prefix of the API's ``name`` attribute ("iOS Development: <team>") and the
     word Apple's limit error uses; ``common_name`` the prefix of the X.509 subject CN;
     ``platform`` the ``platform`` attribute (None for the cross-platform Apple Development /
-    Distribution types); ``usage`` the extended key usage.
+    Distribution types); ``usage`` the extended key usage; ``validity`` how long Apple issues it for.
     """
 
     label: str
     common_name: str
     platform: str | None
     usage: x509.ObjectIdentifier = ExtendedKeyUsageOID.CODE_SIGNING
+    validity: timedelta = CERTIFICATE_VALIDITY
 
 
 _CLIENT = ExtendedKeyUsageOID.CLIENT_AUTH
@@ -116,14 +123,14 @@ CERTIFICATE_KINDS: dict[str, CertificateKind] = {
     "MAC_INSTALLER_DISTRIBUTION": CertificateKind(
         "Mac Installer Distribution", "3rd Party Mac Developer Installer", "MAC_OS"
     ),
-    "DEVELOPER_ID_APPLICATION": CertificateKind("Developer ID Application", "Developer ID Application", "MAC_OS"),
-    "DEVELOPER_ID_APPLICATION_G2": CertificateKind("Developer ID Application", "Developer ID Application", "MAC_OS"),
-    "DEVELOPER_ID_KEXT": CertificateKind("Developer ID Kext", "Developer ID Application", "MAC_OS"),
-    "DEVELOPER_ID_KEXT_G2": CertificateKind("Developer ID Kext", "Developer ID Application", "MAC_OS"),
-    "APPLE_PAY": CertificateKind("Apple Pay Payment Processing", "Apple Pay Payment Processing", "IOS", _CLIENT),
-    "APPLE_PAY_MERCHANT_IDENTITY": CertificateKind("Apple Pay Merchant Identity", "Merchant ID", "IOS", _CLIENT),
+    "DEVELOPER_ID_APPLICATION": CertificateKind("Developer ID Application", "Developer ID Application", "MAC_OS", validity=FIVE_YEARS),
+    "DEVELOPER_ID_APPLICATION_G2": CertificateKind("Developer ID Application", "Developer ID Application", "MAC_OS", validity=FIVE_YEARS),
+    "DEVELOPER_ID_KEXT": CertificateKind("Developer ID Kext", "Developer ID Application", "MAC_OS", validity=FIVE_YEARS),
+    "DEVELOPER_ID_KEXT_G2": CertificateKind("Developer ID Kext", "Developer ID Application", "MAC_OS", validity=FIVE_YEARS),
+    "APPLE_PAY": CertificateKind("Apple Pay Payment Processing", "Apple Pay Payment Processing", "IOS", _CLIENT, validity=TWENTY_FIVE_MONTHS),
+    "APPLE_PAY_MERCHANT_IDENTITY": CertificateKind("Apple Pay Merchant Identity", "Merchant ID", "IOS", _CLIENT, validity=TWENTY_FIVE_MONTHS),
     "APPLE_PAY_PSP_IDENTITY": CertificateKind("Apple Pay PSP Identity", "Apple Pay PSP Identity", "IOS", _CLIENT),
-    "APPLE_PAY_RSA": CertificateKind("Apple Pay Payment Processing", "Apple Pay Payment Processing", "IOS", _CLIENT),
+    "APPLE_PAY_RSA": CertificateKind("Apple Pay Payment Processing", "Apple Pay Payment Processing", "IOS", _CLIENT, validity=TWENTY_FIVE_MONTHS),
     "IDENTITY_ACCESS": CertificateKind("Identity Access", "Identity Access", "IOS", _CLIENT),
     "PASS_TYPE_ID": CertificateKind("Pass Type ID", "Pass Type ID", "IOS", _CLIENT),
     "PASS_TYPE_ID_WITH_NFC": CertificateKind("Pass Type ID with NFC", "Pass Type ID", "IOS", _CLIENT),
@@ -278,15 +285,15 @@ class Authority:
         expires: datetime | None = None,
     ) -> x509.Certificate:
         """A signing certificate for ``public_key`` as Apple would issue it for the team: valid
-        from now for :data:`CERTIFICATE_VALIDITY`, or until ``expires`` (seeded out of band;
-        a past one gets a year of validity ending then)."""
+        from now for its type's validity, or until ``expires`` (seeded out of band; a past one
+        gets its type's validity ending then)."""
         kind = certificate_kind(certificate_type)
         start = now.astimezone(timezone.utc).replace(microsecond=0)
-        end = start + CERTIFICATE_VALIDITY
+        end = start + kind.validity
         if expires is not None:
             end = expires.astimezone(timezone.utc).replace(microsecond=0)
             if end <= start:
-                start = end - CERTIFICATE_VALIDITY
+                start = end - kind.validity
         subject = x509.Name([
             x509.NameAttribute(NameOID.USER_ID, team_id),
             x509.NameAttribute(NameOID.COMMON_NAME, f"{kind.common_name}: {TEAM_NAME} ({team_id})"),

@@ -347,7 +347,15 @@ CREATE TABLE IF NOT EXISTS request_log (
     duration_ms REAL NOT NULL,
     fault TEXT,
     delay REAL NOT NULL DEFAULT 0,
-    committed INTEGER NOT NULL DEFAULT 0
+    committed INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS upload_parts (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (type, id, part)
 );
 """
 # Columns added to request_log after its first release: (name, declaration) for state files
@@ -356,6 +364,7 @@ _REQUEST_LOG_ADDED = (
     ("fault", "TEXT"),
     ("delay", "REAL NOT NULL DEFAULT 0"),
     ("committed", "INTEGER NOT NULL DEFAULT 0"),
+    ("bytes", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -515,25 +524,27 @@ class Store:
         fault: str | None = None,
         delay: float = 0.0,
         committed: bool | None = None,
+        size: int = 0,
     ) -> None:
-        """Log one ``/v1`` request. ``status`` 0: no answer was sent (a dropped connection);
-        ``fault``: the injected fault's kind; ``delay``: injected latency (s); ``committed``:
-        the request was carried out (default: a 2xx status)."""
+        """Log one ``/v1`` or upload request. ``status`` 0: no answer was sent (a dropped
+        connection); ``fault``: the injected fault's kind; ``delay``: injected latency (s);
+        ``committed``: the request was carried out (default: a 2xx status); ``size``: the bytes
+        of its body (``bytes`` in the log)."""
         if committed is None:
             committed = 200 <= status < 300
         with self.transaction():
             self._conn.execute(
-                "INSERT INTO request_log (method, path, query, status, time, duration_ms, fault, delay, committed) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (method, path, query, status, time, round(duration_ms, 3), fault, delay, int(committed)),
+                "INSERT INTO request_log (method, path, query, status, time, duration_ms, fault, delay, committed, bytes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (method, path, query, status, time, round(duration_ms, 3), fault, delay, int(committed), size),
             )
 
     def requests(self) -> list[dict[str, Any]]:
         rows = self._query(
-            "SELECT seq, method, path, query, status, time, duration_ms, fault, delay, committed "
+            "SELECT seq, method, path, query, status, time, duration_ms, fault, delay, committed, bytes "
             "FROM request_log ORDER BY seq"
         )
-        keys = ("seq", "method", "path", "query", "status", "time", "duration_ms", "fault", "delay", "committed")
+        keys = ("seq", "method", "path", "query", "status", "time", "duration_ms", "fault", "delay", "committed", "bytes")
         return [{**dict(zip(keys, row)), "committed": bool(row[9])} for row in rows]
 
     def clear_requests(self) -> None:
@@ -541,10 +552,35 @@ class Store:
             self._conn.execute("DELETE FROM request_log")
 
     def reset(self) -> None:
-        """Forget every object and the request log; keep the API key (meta)."""
+        """Forget every object, uploaded part and the request log; keep the API key (meta)."""
         with self.transaction():
             self._conn.execute("DELETE FROM objects")
             self._conn.execute("DELETE FROM request_log")
+            self._conn.execute("DELETE FROM upload_parts")
+
+    # -- uploaded bytes -----------------------------------------------------------------
+
+    def put_part(self, rest_type: str, object_id: str, part: int, data: bytes) -> None:
+        """Keep one uploaded part of an asset (a part sent again replaces the earlier one)."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT OR REPLACE INTO upload_parts (type, id, part, data) VALUES (?, ?, ?, ?)",
+                (rest_type, object_id, part, sqlite3.Binary(data)),
+            )
+
+    def part_sizes(self, rest_type: str, object_id: str) -> dict[int, int]:
+        """Part number → bytes received, for the parts of one asset."""
+        rows = self._query("SELECT part, length(data) FROM upload_parts WHERE type = ? AND id = ?", (rest_type, object_id))
+        return {int(part): int(size) for part, size in rows}
+
+    def assembled(self, rest_type: str, object_id: str) -> bytes:
+        """The parts of one asset joined in part order."""
+        rows = self._query("SELECT data FROM upload_parts WHERE type = ? AND id = ? ORDER BY part", (rest_type, object_id))
+        return b"".join(bytes(row[0]) for row in rows)
+
+    def drop_parts(self, rest_type: str, object_id: str) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM upload_parts WHERE type = ? AND id = ?", (rest_type, object_id))
 
     # -- the issued API key -----------------------------------------------------------
 

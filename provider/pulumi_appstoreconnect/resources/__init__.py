@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..reconciler import SpecResource
 from ..spec import ResourceSpec
 from .app import APPS, App, ContentRightsDeclaration
+from .app_media import APP_PREVIEW_SETS, APP_SCREENSHOT_SETS, AppPreviewSet, AppScreenshotSet, PreviewFile
 from .app_info import (
     AGE_RATING_DECLARATIONS,
     APP_INFO_LOCALIZATIONS,
@@ -59,6 +60,8 @@ _CLASSES: tuple[type[SpecResource], ...] = (
     # App Store metadata
     App, AppInfo, AgeRatingDeclaration, AppInfoLocalization, AppStoreVersion, AppStoreVersionLocalization,
     AppStoreReviewDetail,
+    # screenshots and app previews
+    AppScreenshotSet, AppPreviewSet,
 )
 
 RESOURCES: dict[str, type[SpecResource]] = {cls.__name__: cls for cls in _CLASSES}
@@ -69,6 +72,7 @@ SPECS_BY_TYPE: dict[str, ResourceSpec] = {
 }
 
 __all__ = [
+    "APP_PREVIEW_SETS", "APP_SCREENSHOT_SETS", "AppPreviewSet", "AppScreenshotSet", "PreviewFile",
     "AGE_RATING_DECLARATIONS", "APPS", "APP_INFOS", "APP_INFO_LOCALIZATIONS", "APP_STORE_REVIEW_DETAILS",
     "APP_STORE_VERSIONS", "APP_STORE_VERSION_LOCALIZATIONS", "AgeRatingDeclaration", "App", "AppInfo",
     "AppInfoLocalization", "AppStoreReviewDetail", "AppStoreVersion", "AppStoreVersionLocalization",

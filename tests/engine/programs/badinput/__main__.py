@@ -1,8 +1,23 @@
 """Bad inputs that must fail at preview, naming the property, before any request is sent."""
 
+import base64
+from pathlib import Path
+
 import pulumi
 
-from pulumi_appstoreconnect import BetaAppLocalization, BetaGroup, BetaTester, BundleIdCapability, Certificate, Device, Profile
+from pulumi_appstoreconnect import (
+    AppScreenshotSet,
+    BetaAppLocalization,
+    BetaGroup,
+    BetaTester,
+    BundleIdCapability,
+    Certificate,
+    Device,
+    Profile,
+)
+
+# A 1x1 RGB PNG: a real image, of a size no display type takes.
+TINY_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
 
 case = pulumi.Config().require("case")
 
@@ -31,5 +46,12 @@ elif case == "public_link_on_internal_group":
     BetaGroup("team", app="6450000001", name="Team", is_internal_group=True, public_link_enabled=True)
 elif case == "public_link_limit_above_maximum":
     BetaGroup("friends", app="6450000001", name="Friends", public_link_enabled=True, public_link_limit=20_000)
+elif case == "missing_screenshot":
+    AppScreenshotSet("shots", app_store_version_localization="LOCALIZATION1", screenshot_display_type="APP_IPHONE_67",
+                     screenshots=["media/missing.png"])
+elif case == "screenshot_of_another_size":
+    Path("tiny.png").write_bytes(base64.b64decode(TINY_PNG))
+    AppScreenshotSet("shots", app_store_version_localization="LOCALIZATION1", screenshot_display_type="APP_IPHONE_67",
+                     screenshots=["tiny.png"])
 else:
     raise ValueError(f"unknown case {case!r}")
