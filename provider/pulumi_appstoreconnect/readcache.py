@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from .spec import ResourceSpec
 
 __all__ = [
-    "CACHE_ENV", "TTL_ENV", "DEFAULT_TTL", "CachedClient", "ReadCache", "READS", "cache_enabled", "forget_type",
+    "CACHE_ENV", "TTL_ENV", "DEFAULT_TTL", "CachedClient", "ReadCache", "READS", "cache_enabled", "forget_listing", "forget_type",
     "look_up", "served",
 ]
 
@@ -144,6 +144,11 @@ class _Catalogue:
             if parent is not None and parent.parent is not None:
                 related = parent.relationship.related_type if parent.relationship else None
                 cat.children.append(_template(spec.rest_type, parent.parent.listing, {}, parent.parent.to_one, related))
+            for f in spec.asset_fields:  # a set's screenshots: listed per set, written by the asset flow
+                assert f.assets is not None
+                listing = f"/v1/{spec.rest_type}/{{id}}/{f.assets.relationship}"
+                cat.children.append(_template(f.assets.child_type, listing, {}, False, spec.rest_type))
+                targets.setdefault(f.assets.child_type, set()).add(spec.rest_type)
             for f in spec.fields:
                 if f.relationship is not None:
                     targets.setdefault(spec.rest_type, set()).add(f.relationship.related_type)
@@ -303,6 +308,13 @@ class CachedClient:
         show an object must read it again)."""
         with self._lock:
             self._drop(lambda e: e.item_type == rest_type, f"waiting for {rest_type} to be listed")
+
+    def forget_listing(self, path: str) -> None:
+        """Drop the listing at ``path``: a wait for Apple to change it (an asset's processing),
+        with no write of this process, must read it again."""
+        with self._lock:
+            listed = [entry for key, entry in self._entries.items() if key[:2] == ("child", path)]
+            self._drop(lambda e: any(e is entry for entry in listed), f"waiting for Apple to change {path}")
 
     # -- reads ------------------------------------------------------------------------
 
@@ -755,6 +767,12 @@ def served(client: Any, spec: ResourceSpec, id_: str, props: Mapping[str, Any]) 
 def look_up(client: Any, path: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """:meth:`CachedClient.look_up`, or Apple's filtered listing for a client without a cache."""
     return client.look_up(path, params) if isinstance(client, CachedClient) else client.list_all(path, dict(params))
+
+
+def forget_listing(client: Any, path: str) -> None:
+    """:meth:`CachedClient.forget_listing` (nothing for a client without a cache)."""
+    if isinstance(client, CachedClient):
+        client.forget_listing(path)
 
 
 def forget_type(client: Any, rest_type: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -20,7 +20,9 @@ from pulumi_appstoreconnect.emulator.seeding import load_seed
 from pulumi_appstoreconnect.readcache import CACHE_ENV, READS, TTL_ENV
 from pulumi_appstoreconnect.reconciler import _MEMORY, SpecProvider
 
+from ..media_support import LOCALIZATION, PREVIEW, iphone_shots, media_account, mp4, write
 from ..providers import connect, stored
+from .support import FakeTime
 
 Provider = Callable[[str], SpecProvider]
 APP = "6450000001"  # the demo seed's app
@@ -260,3 +262,64 @@ def test_every_include_is_one_apple_lists_for_that_listing() -> None:
         for name, limit in includes.items():
             assert name in allowed, (path, name)
             assert limit <= parameters[f"limit[{name}]"]["schema"]["maximum"], (path, name)
+
+
+# -- screenshot and preview sets (issue 13's types): listed per localization, their files per set
+
+
+@pytest.fixture
+def media(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, Provider, FakeTime]]:
+    time_ = FakeTime()
+    emu = media_account(tmp_path / "state", time_.clock, part_size=6000, processing_seconds=3)
+    try:
+        yield emu, connect(emu, monkeypatch, sleep=time_.sleep, clock=time_.clock), time_
+    finally:
+        emu.close()
+
+
+def media_gets(emulator: Emulator) -> list[str]:
+    requests = emulator.store.requests()
+    emulator.store.clear_requests()
+    return [r["path"] for r in requests if r["method"] == "GET"]
+
+
+def test_screenshot_and_preview_sets_and_their_files_are_read_from_listings(
+    media: tuple[Emulator, Provider, FakeTime], tmp_path: Path
+) -> None:
+    emulator, make, _ = media
+    screenshots, previews = make("AppScreenshotSet"), make("AppPreviewSet")
+    shots = create(screenshots, {"app_store_version_localization": LOCALIZATION, "screenshot_display_type": "APP_IPHONE_67",
+                                 "screenshots": iphone_shots(tmp_path / "media", 2)})
+    movie = write(tmp_path / "media", "preview.mp4", mp4(*PREVIEW, 20.0))
+    movies = create(previews, {"app_store_version_localization": LOCALIZATION, "preview_type": "IPHONE_67", "previews": [movie]})
+
+    new_process()
+    media_gets(emulator)
+    for _ in range(2):  # the engine may read a resource more than once in an operation
+        assert [s["state"] for s in screenshots.read(shots.id, stored(shots.outs)).outs["screenshots"]] == ["COMPLETE"] * 2
+        assert [p["state"] for p in previews.read(movies.id, stored(movies.outs)).outs["previews"]] == ["COMPLETE"]
+    # One listing of each kind of set in the localization, one of each set's files: each once.
+    assert media_gets(emulator) == [
+        f"/v1/appStoreVersionLocalizations/{LOCALIZATION}/appScreenshotSets", f"/v1/appScreenshotSets/{shots.id}/appScreenshots",
+        f"/v1/appStoreVersionLocalizations/{LOCALIZATION}/appPreviewSets", f"/v1/appPreviewSets/{movies.id}/appPreviews",
+    ]
+
+
+def test_uploads_wait_for_apples_processing_and_later_reads_see_what_they_made(
+    media: tuple[Emulator, Provider, FakeTime], tmp_path: Path
+) -> None:
+    """The files' listing is served from the cache, but the wait for Apple's processing (a
+    change no write of this process makes) reads it afresh each time."""
+    _, make, _ = media
+    screenshots = make("AppScreenshotSet")
+    first, second, third = iphone_shots(tmp_path / "media", 3)
+    news = {"app_store_version_localization": LOCALIZATION, "screenshot_display_type": "APP_IPHONE_67", "screenshots": [first]}
+    made = create(screenshots, news)
+    assert screenshots.read(made.id, stored(made.outs)).outs["screenshots"][0]["state"] == "COMPLETE"  # listed now
+    changed = screenshots.check(stored(made.outs), {**news, "screenshots": [third, second]}).inputs
+    outs = screenshots.update(made.id, stored(made.outs), changed).outs
+    assert [(s["file"], s["state"]) for s in outs["screenshots"]] == [(third, "COMPLETE"), (second, "COMPLETE")]
+    read = screenshots.read(made.id, stored(outs)).outs["screenshots"]
+    assert [(s["file"], s["state"]) for s in read] == [(third, "COMPLETE"), (second, "COMPLETE")]
+    reordered = screenshots.update(made.id, stored(outs), {**changed, "screenshots": list(reversed(changed["screenshots"]))}).outs
+    assert [s["file"] for s in screenshots.read(made.id, stored(reordered)).outs["screenshots"]] == [second, third]
