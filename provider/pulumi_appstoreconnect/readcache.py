@@ -286,6 +286,7 @@ class CachedClient:
         self._lock = threading.Lock()
         self._entries: dict[_Key, _Entry] = {}
         self.counts: Counter[str] = Counter()  # served / listed / dropped, for tests and the bench
+        self._counting = threading.Lock()  # a Counter's += is not atomic across threads
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -443,9 +444,11 @@ class CachedClient:
         self._count("served", f"{entry.item_type} {id_}")
         return copy.deepcopy(found)
 
-    def _count(self, what: str, detail: str) -> None:
-        self.counts[what] += 1
-        log.debug("read cache: %s %s", what, detail)
+    def _count(self, what: str, detail: str | None = None) -> None:
+        with self._counting:
+            self.counts[what] += 1
+        if detail is not None:
+            log.debug("read cache: %s %s", what, detail)
 
     # -- loading ----------------------------------------------------------------------
 
@@ -533,7 +536,7 @@ class CachedClient:
                     continue
                 seed = _Entry("child", matched[0].item_type, id_, False, {o["id"]: o for o in objects if o})
                 seeds.append((("child", path), seed))
-        self.counts["listed"] += 1
+        self._count("listed")
         log.info(
             "read cache: listed %s (%d objects in %d request(s)%s)", listing.rest_type, len(items), pages,
             f"; the children of {len(seeds)} parents included" if seeds else "",
@@ -542,13 +545,13 @@ class CachedClient:
 
     def _read_children(self, path: str, params: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], list[tuple[_Key, _Entry]]]:
         listed = self._client.list_all(path, dict(params) or None)
-        self.counts["listed"] += 1
+        self._count("listed")
         log.info("read cache: listed %s (%d objects)", path, len(listed))
         return {item["id"]: item for item in listed if isinstance(item, dict) and "id" in item}, []
 
     def _read_one(self, path: str) -> tuple[dict[str, dict[str, Any]], list[tuple[_Key, _Entry]]]:
         found = self._client.get_object(path)
-        self.counts["listed"] += 1
+        self._count("listed")
         log.info("read cache: read %s (to-one)", path)
         return ({found["id"]: found} if isinstance(found, dict) and "id" in found else {}), []
 
@@ -648,7 +651,8 @@ class CachedClient:
         for key in doomed:
             self._entries.pop(key).dropped = True
         if doomed:
-            self.counts["dropped"] += len(doomed)
+            for _ in doomed:
+                self._count("dropped")
             log.info("read cache: %s: dropped %s", why, ", ".join(_describe(k) for k in doomed))
 
 

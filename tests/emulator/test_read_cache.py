@@ -216,6 +216,41 @@ def test_creates_look_up_their_keys_in_one_listing(provider: Provider, admin: ht
     assert log == [("GET", "/v1/devices")] + [("POST", "/v1/devices")] * 6
 
 
+def test_a_refresh_costs_the_same_listings_whatever_the_stack_size(
+    provider: Provider, admin: httpx.Client, emulator: Emulator
+) -> None:
+    """The scale run's claim (benchmarks/README.md) at a size a test can afford: a refresh of every
+    signing and TestFlight type sends one listing per type (and per app for the groups' look-up
+    listing, none here), however many resources the stack has."""
+    kinds = ("Device", "BundleId", "BundleIdCapability", "Certificate", "Profile", "BetaGroup", "BetaTester")
+    refreshed: dict[int, list[str]] = {}
+    for size in (2, 5):
+        admin.post("/_emulator/reset")
+        load_seed(emulator, "demo")
+        new_process()
+        p = {kind: provider(kind) for kind in kinds}
+        made: list[tuple[str, Any]] = []
+        cert = create(p["Certificate"], {"certificate_type": "IOS_DEVELOPMENT"})
+        made.append(("Certificate", cert))
+        for n in range(size):
+            phone = create(p["Device"], {"udid": udid(n), "platform": "IOS", "name": f"Phone {n}"})
+            bundle = create(p["BundleId"], {"identifier": f"com.example.size{n}", "platform": "IOS", "name": f"Size {n}"})
+            push = create(p["BundleIdCapability"], {"bundle_id": bundle.id, "capability_type": "PUSH_NOTIFICATIONS"})
+            profile = create(p["Profile"], {"name": f"Size {n}", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": bundle.id,
+                                            "certificates": [cert.id], "devices": [phone.id]})
+            group = create(p["BetaGroup"], {"app": APP, "name": f"Size group {n}"})
+            tester = create(p["BetaTester"], {"email": f"size{n}@example.com", "groups": [group.id]})
+            made += [("Device", phone), ("BundleId", bundle), ("BundleIdCapability", push), ("Profile", profile),
+                     ("BetaGroup", group), ("BetaTester", tester)]
+        new_process()
+        admin.delete("/_emulator/requests")
+        assert all(p[kind].read(r.id, stored(r.outs)).id == r.id for kind, r in made)
+        refreshed[size] = sorted(gets(admin))
+    assert refreshed[2] == refreshed[5] == sorted(
+        ["/v1/devices", "/v1/bundleIds", "/v1/certificates", "/v1/profiles", "/v1/betaGroups", "/v1/betaTesters"]
+    )
+
+
 def test_memberships_are_read_from_the_included_linkage(provider: Provider, admin: httpx.Client, emulator: Emulator) -> None:
     load_seed(emulator, "demo")
     groups, testers = provider("BetaGroup"), provider("BetaTester")
