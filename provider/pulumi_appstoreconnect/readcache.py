@@ -95,6 +95,9 @@ class _TypeListing:
     params: Mapping[str, str]  # include= and limit[...]= the listing is read with
     limits: Mapping[str, int]  # relationship -> most linkage items Apple includes
     keys: Mapping[str, Callable[[str, str], bool]]  # natural-key wire name -> how it compares
+    # Filters Apple applies as an exact match, a comma meaning "any of" (enum attributes such as a
+    # device's platform and status): served from the listing to any caller (selectors).
+    exact: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,8 @@ class _Catalogue:
                 params = {"include": ",".join(names)} if names else {}
                 params.update({f"limit[{name}]": str(limit) for name, limit in includes.items()})
                 keys = {f.wire: f.natural_key.matches for f in spec.natural_keys if f.natural_key is not None}
-                cat.types.setdefault(spec.rest_type, _TypeListing(spec.rest_type, spec.path, params, includes, keys))
+                exact = frozenset(f.wire for f in spec.fields if f.enum_values and f.wire in spec.filters)
+                cat.types.setdefault(spec.rest_type, _TypeListing(spec.rest_type, spec.path, params, includes, keys, exact))
             if spec.read_via:
                 cat.children.append(_template(spec.rest_type, spec.read_via, {}, to_one=False))
             parent = spec.parent
@@ -354,8 +358,9 @@ class CachedClient:
         return self._pick(entry, id_)
 
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Every item of a listing: a whole type, a parent's children or a membership from the
-        cache; anything filtered goes to Apple (its filters are its own: a prefix match)."""
+        """Every item of a listing: a whole type (or those an exact filter selects), a parent's
+        children or a membership from the cache; other filters go to Apple (a natural key's is
+        Apple's own: a prefix match)."""
         params = dict(params or {})
         if self.enabled:
             served = self._serve_listing(path, params, keyed=False)
@@ -392,15 +397,12 @@ class CachedClient:
                 continue
             filters = {k[7:-1]: str(v) for k, v in params.items() if k.startswith("filter[")}
             rest = {k: v for k, v in params.items() if not k.startswith("filter[")}
-            if (filters and not keyed) or not _only_reading(rest, listing.params) or any(
-                w not in listing.keys or "," in v for w, v in filters.items()
+            if not _only_reading(rest, listing.params) or not all(
+                w in listing.exact or (keyed and w in listing.keys and "," not in v) for w, v in filters.items()
             ):
-                break  # a filter Apple applies its own way (or a parent's children): not the whole listing
+                break  # a filter Apple applies its own way (a prefix match, a parent's children)
             entry = self._load(("type", listing.rest_type), lambda: self._read_type(listing))
-            found = [
-                item for item in entry.items.values()
-                if all(_matches(listing.keys[w], (item.get("attributes") or {}).get(w), v) for w, v in filters.items())
-            ]
+            found = [item for item in entry.items.values() if all(_selects(listing, w, item, v) for w, v in filters.items())]
             self._count("served", f"{path} {params or ''} ({len(found)} of {len(entry.items)})")
             return copy.deepcopy(found)
         members = re.fullmatch(r"/v1/([^/]+)/([^/]+)/relationships/([^/]+)", path)
@@ -660,8 +662,13 @@ def _describe(key: _Key) -> str:
     return key[1] if key[0] != "child" else " ".join(key[1:])
 
 
-def _matches(compare: Callable[[str, str], bool], remote: Any, wanted: str) -> bool:
-    return isinstance(remote, str) and compare(remote, wanted)
+def _selects(listing: _TypeListing, wire: str, item: Mapping[str, Any], wanted: str) -> bool:
+    """Whether Apple's ``filter[wire]=wanted`` returns ``item``: any of the comma-separated values
+    of an exact filter, else the natural key as its spec compares it."""
+    remote = (item.get("attributes") or {}).get(wire)
+    if wire in listing.exact:
+        return remote in wanted.split(",")
+    return isinstance(remote, str) and listing.keys[wire](remote, wanted)
 
 
 def _complete(member: Mapping[str, Any], limit: int) -> bool:

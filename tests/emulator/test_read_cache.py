@@ -251,6 +251,34 @@ def test_a_refresh_costs_the_same_listings_whatever_the_stack_size(
     )
 
 
+def test_selectors_are_resolved_from_the_type_listing(provider: Provider, admin: httpx.Client) -> None:
+    """Every profile following AllEnabledDevices / AllValidCertificates resolves its selector at
+    check, on every preview and up: from the listing, one request per type, not per profile.
+    Devices registered or disabled by this run are selected as Apple would."""
+    devices, certificates, bundle_ids, profiles = (provider(k) for k in ("Device", "Certificate", "BundleId", "Profile"))
+    phones = [create(devices, {"udid": udid(n), "platform": "IOS", "name": f"Phone {n}"}) for n in range(3)]
+    mac = create(devices, {"udid": f"00008103-{5:016X}", "platform": "MAC_OS", "name": "Mac"})
+    cert = create(certificates, {"certificate_type": "IOS_DEVELOPMENT"})
+    create(certificates, {"certificate_type": "IOS_DISTRIBUTION"})
+    bundles = [create(bundle_ids, {"identifier": f"com.example.sel{n}", "platform": "IOS", "name": f"Sel {n}"}) for n in range(4)]
+    new_process()
+    admin.delete("/_emulator/requests")
+    selected = [
+        profiles.check({}, {"name": f"Sel {n}", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": b.id,
+                            "devices": {"platform": "IOS"}, "certificates": {"certificate_types": ["IOS_DEVELOPMENT"]}}).inputs
+        for n, b in enumerate(bundles)
+    ]
+    assert {tuple(i["devices"]) for i in selected} == {tuple(sorted(p.id for p in phones))}
+    assert {tuple(i["certificates"]) for i in selected} == {(cert.id,)}
+    assert sorted(gets(admin)) == ["/v1/certificates", "/v1/devices"]
+    # A device this run disables, and one it registers: the next check selects what Apple would.
+    devices.update(phones[0].id, stored(phones[0].outs), {**phones[0].outs, "status": "DISABLED"})
+    added = create(devices, {"udid": udid(9), "platform": "IOS", "name": "Phone 9"})
+    again = profiles.check({}, {"name": "Sel 0", "profile_type": "IOS_APP_DEVELOPMENT", "bundle_id": bundles[0].id,
+                                "devices": {"platform": "IOS"}, "certificates": [cert.id]}).inputs
+    assert sorted(again["devices"]) == sorted([phones[1].id, phones[2].id, added.id]) and mac.id not in again["devices"]
+
+
 def test_memberships_are_read_from_the_included_linkage(provider: Provider, admin: httpx.Client, emulator: Emulator) -> None:
     load_seed(emulator, "demo")
     groups, testers = provider("BetaGroup"), provider("BetaTester")
