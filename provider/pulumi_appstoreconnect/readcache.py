@@ -436,6 +436,14 @@ class CachedClient:
     def _child(self, template: _ChildTemplate, parent_id: str, path: str, query: Mapping[str, Any]) -> _Entry:
         key = ("child", path, *sorted(f"{k}={v}" for k, v in query.items()))
         params = {**query, **template.params}
+        parent = self._cache.catalogue.types.get(template.parent_type or "")
+        if parent is not None and not query and any(path == f"{parent.path}/{quote(parent_id, safe='')}/{name}" for name in parent.limits):
+            # The parent type's listing includes these children (an App ID's capabilities): read
+            # it, whatever the engine reads first, and it answers every parent's at once.
+            try:
+                self._load(("type", parent.rest_type), lambda: self._read_type(parent))
+            except AppStoreConnectError as exc:
+                log.info("read cache: listing %s failed (%s); listing %s itself", parent.path, exc, path)
         return self._load(key, lambda: self._read_children(path, params), "child", template.item_type, parent_id, bool(template.params))
 
     def _pick(self, entry: _Entry, id_: str) -> dict[str, Any] | None:

@@ -69,6 +69,19 @@ def test_a_refresh_lists_each_type_once_and_includes_the_capabilities(provider: 
     assert gets(admin) == ["/v1/bundleIds", "/v1/devices"]
 
 
+def test_a_capability_read_before_its_app_id_comes_from_the_app_ids_listing(provider: Provider, admin: httpx.Client) -> None:
+    """The engine reads in any order: a capability read first lists the App IDs (with their
+    capabilities included), not its own App ID's capabilities."""
+    bundle_ids, capabilities = provider("BundleId"), provider("BundleIdCapability")
+    made = [create(bundle_ids, {"identifier": f"com.example.first{n}", "platform": "IOS", "name": f"First {n}"}) for n in range(3)]
+    caps = [create(capabilities, {"bundle_id": b.id, "capability_type": "PUSH_NOTIFICATIONS"}) for b in made]
+    new_process()
+    admin.delete("/_emulator/requests")
+    assert [capabilities.read(c.id, stored(c.outs)).id for c in caps] == [c.id for c in caps]
+    assert [bundle_ids.read(b.id, stored(b.outs)).id for b in made] == [b.id for b in made]
+    assert gets(admin) == ["/v1/bundleIds"]
+
+
 def test_no_read_after_a_write_of_this_process_is_stale(provider: Provider, admin: httpx.Client) -> None:
     bundle_ids, capabilities = provider("BundleId"), provider("BundleIdCapability")
     first = create(bundle_ids, {"identifier": "com.example.fresh", "platform": "IOS", "name": "Before"})
