@@ -282,7 +282,8 @@ def scale_table(runs: dict[str, dict[str, dict[str, object]]], steps: list[str])
             f"first up wall time, {engine}: {wall:.1f} s against {first} requests x {LATENCY * 1000:.0f} ms / "
             f"{workers} workers = {ideal:.1f} s: {wall / ideal:.2f}x (target at most 1.5x): "
             f"{'met' if wall <= 1.5 * ideal else 'NOT met'}; requests in flight {flight['mean']} on average, "  # type: ignore[index]
-            f"{flight['max']} at most"  # type: ignore[index]
+            f"{flight['max']} at most, some for {flight['busy_s']} s ({float(flight['busy_s']) / ideal:.2f}x the ideal), "  # type: ignore[index]
+            f"none for the other {wall - float(flight['busy_s']):.1f} s"  # type: ignore[index]
         )
     return "\n".join(lines), verdicts
 
