@@ -9,7 +9,10 @@ spends more than a quarter of it, so the provider reads each type once, as a lis
   capabilities, a group's testers): included children fill the child listings per parent, and
   included linkages answer membership reads (``GET …/relationships/<name>``) while complete;
 - a **child listing per parent** for every ``read_via`` and :class:`~.spec.Parent` listing
-  (``/v1/apps/{id}/appInfos``), and the parent's to-one endpoint for ``Parent(to_one=True)``.
+  (``/v1/apps/{id}/appInfos``, with ``include=`` of the linkages its reads need: an app info's
+  categories, a version's build), for every asset field (a screenshot set's screenshots), and
+  the parent's to-one endpoint for ``Parent(to_one=True)``. A child listing its parent type's
+  listing includes (an App ID's capabilities) is taken from that listing.
 
 Everything is driven by the specs, so a new type is covered without code here. Reads go through
 :class:`CachedClient`, a view of the :class:`~.client.AppStoreConnectClient` that the provider's
@@ -147,7 +150,9 @@ class _Catalogue:
             parent = spec.parent
             if parent is not None and parent.parent is not None:
                 related = parent.relationship.related_type if parent.relationship else None
-                cat.children.append(_template(spec.rest_type, parent.parent.listing, {}, parent.parent.to_one, related))
+                # Read with the linkages a read needs (an app info's categories, a version's build).
+                params = {"include": ",".join(linked)} if linked and not parent.parent.to_one else {}
+                cat.children.append(_template(spec.rest_type, parent.parent.listing, params, parent.parent.to_one, related))
             for f in spec.asset_fields:  # a set's screenshots: listed per set, written by the asset flow
                 assert f.assets is not None
                 listing = f"/v1/{spec.rest_type}/{{id}}/{f.assets.relationship}"
@@ -338,10 +343,8 @@ class CachedClient:
                 return None
             return self._pick(entry, id_)
         parent = spec.parent
-        if parent is None or parent.parent is None or parent.parent.to_one or spec.linked_in_place:
-            # A read needs linkages (an app info's categories) a child listing carries only with
-            # include=, which the emulator does not serve on related listings: its own GET.
-            return None
+        if parent is None or parent.parent is None or parent.parent.to_one:
+            return None  # a to-one endpoint: read through get_object
         parent_id = props.get(parent.name)
         if not isinstance(parent_id, str) or not parent_id:
             return None
@@ -645,7 +648,7 @@ class CachedClient:
                     if result is None:
                         self._drop(lambda e, entry=entry: e is entry, why)
                     else:
-                        self._apply(entry, _replace(result, set((body or {}).get("data", {}).get("relationships") or {})))
+                        self._apply(entry, _replace(result, (body or {}).get("data", {}).get("relationships") or {}))
                 elif id_ is not None and method == "DELETE":
                     self._apply(entry, _remove(id_))
             log.info("read cache: %s: %s listings of %s brought up to date", why, len(own), rest_type)
@@ -714,8 +717,9 @@ def _put(obj: dict[str, Any]) -> Callable[[_Entry], None]:
     return change
 
 
-def _replace(obj: dict[str, Any], sent: set[str]) -> Callable[[_Entry], None]:
-    """The object as Apple answered the PATCH; linkages the PATCH did not touch are kept."""
+def _replace(obj: dict[str, Any], sent: Mapping[str, Any]) -> Callable[[_Entry], None]:
+    """The object as Apple answered the PATCH. Its answer carries no linkages (nothing was
+    included): those the PATCH set are the ones it sent, the others are kept."""
 
     def change(entry: _Entry) -> None:
         old = entry.items.get(obj["id"])
@@ -724,8 +728,10 @@ def _replace(obj: dict[str, Any], sent: set[str]) -> Callable[[_Entry], None]:
         new = copy.deepcopy(obj)
         relationships = new.setdefault("relationships", {})
         for name, member in (old.get("relationships") or {}).items():
-            if name not in sent and "data" in (member or {}) and "data" not in (relationships.get(name) or {}):
-                relationships[name] = copy.deepcopy(member)
+            if "data" in (member or {}) and "data" not in (relationships.get(name) or {}):
+                source = sent[name] if name in sent else member
+                if isinstance(source, dict) and "data" in source:
+                    relationships[name] = {**(relationships.get(name) or {}), "data": copy.deepcopy(source["data"])}
         entry.items[obj["id"]] = new
 
     return change

@@ -338,6 +338,15 @@ def test_every_include_is_one_apple_lists_for_that_listing() -> None:
         for name, limit in includes.items():
             assert name in allowed, (path, name)
             assert limit <= parameters[f"limit[{name}]"]["schema"]["maximum"], (path, name)
+    # Child listings read with include= (an app's app infos with their categories).
+    from pulumi_appstoreconnect.readcache import READS
+
+    children = [t for t in READS.catalogue.children if t.params.get("include")]
+    assert {t.item_type for t in children} == {"appInfos", "appStoreVersions"}
+    for template in children:
+        path = template.pattern.pattern.replace("(?P<parent>[^/]+)", "{id}").replace("\\", "")
+        parameters = {p["name"]: p for p in paths[path]["get"]["parameters"] if "name" in p}
+        assert set(template.params["include"].split(",")) <= set(parameters["include"]["schema"]["items"]["enum"]), path
 
 
 # -- screenshot and preview sets (issue 13's types): listed per localization, their files per set
@@ -399,3 +408,37 @@ def test_uploads_wait_for_apples_processing_and_later_reads_see_what_they_made(
     assert [(s["file"], s["state"]) for s in read] == [(third, "COMPLETE"), (second, "COMPLETE")]
     reordered = screenshots.update(made.id, stored(outs), {**changed, "screenshots": list(reversed(changed["screenshots"]))}).outs
     assert [s["file"] for s in screenshots.read(made.id, stored(reordered)).outs["screenshots"]] == [second, third]
+
+
+# -- app metadata: app infos and versions carry linkages (categories, build) a read needs
+
+
+def test_app_infos_and_versions_are_read_from_the_apps_listings_with_their_linkages(
+    provider: Provider, admin: httpx.Client
+) -> None:
+    admin.post("/_emulator/objects/appCategories", json=[
+        {"id": "GAMES", "attributes": {"platforms": ["IOS"]}},
+        {"id": "EDUCATION", "attributes": {"platforms": ["IOS"]}},
+    ])
+    admin.post("/_emulator/objects/apps", json=[
+        {"id": "6450007777", "attributes": {"name": "Meta", "bundleId": "com.cache.meta", "sku": "M1", "primaryLocale": "en-US"}}])
+    admin.post("/_emulator/objects/builds", json=[
+        {"id": "CACHEBUILD", "attributes": {"version": "3", "processingState": "VALID"}, "relationships": {"app": "6450007777"}}])
+    infos, versions = provider("AppInfo"), provider("AppStoreVersion")
+    info = infos.create({"app": "6450007777", "primary_category": "GAMES"})
+    version = versions.create({"app": "6450007777", "platform": "IOS", "version_string": "1.0"})
+    built = versions.update(version.id, stored(version.outs), {**version.outs, "build": "CACHEBUILD"})
+
+    new_process()
+    admin.delete("/_emulator/requests")
+    for _ in range(2):
+        assert infos.read(info.id, stored(info.outs)).outs["primary_category"] == "GAMES"
+        assert versions.read(version.id, stored(built.outs)).outs["build"] == "CACHEBUILD"
+    assert gets(admin) == ["/v1/apps/6450007777/appInfos", "/v1/apps/6450007777/appStoreVersions"]
+
+    # A PATCH of one linkage: Apple's answer carries none; the read shows the one sent and keeps the other.
+    admin.delete("/_emulator/requests")
+    changed = infos.update(info.id, stored(info.outs), {**info.outs, "secondary_category": "EDUCATION"})
+    read = infos.read(info.id, stored(changed.outs)).outs
+    assert (read["primary_category"], read["secondary_category"]) == ("GAMES", "EDUCATION")
+    assert gets(admin) == []
