@@ -60,11 +60,14 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 @pytest.fixture(autouse=True)
 def _fresh_provider_process() -> Iterator[None]:
     """Each test is its own provider process: nothing it learnt about a stack leaks into the next."""
+    from pulumi_appstoreconnect.readcache import READS
     from pulumi_appstoreconnect.reconciler import _MEMORY
 
     _MEMORY.forget()
+    READS.forget()
     yield
     _MEMORY.forget()
+    READS.forget()
 
 
 def record_report(report: Any) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import quote
 
+from . import readcache
 from .client.errors import AppStoreConnectError, ConflictError, ConnectionFailed, NotFoundError, ServerError, UploadFailed
 from .errors import ProviderError
 from .media_files import MediaError, md5_of, read_media, resolve
@@ -174,8 +175,12 @@ class _Sync:
     def what(self) -> str:
         return f"{self.owner_type} {self.owner_id}"
 
-    def listing(self) -> list[dict[str, Any]]:
+    def listing(self, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """The object's assets in Apple's order, from the read cache unless ``fresh`` (Apple's
+        processing changes them without a write of ours: a wait reads them again each time)."""
         path = f"/v1/{self.owner_type}/{quote(self.owner_id, safe='')}/{self.kind.relationship}"
+        if fresh:
+            readcache.forget_listing(self.client, path)
         return self.client.list_all(path)
 
     def run(self, declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -291,7 +296,7 @@ class _Sync:
         waited, said, waits = 0.0, 0.0, iter(POLL_WAITS)
         files = {ids[n]: declared[n]["file"] for n in ids}
         while True:
-            listed = listed if listed is not None else self.listing()
+            listed = listed if listed is not None else self.listing(fresh=True)
             by_id = {a["id"]: a for a in listed}
             missing = [files[i] for i in files if i not in by_id]
             if missing:

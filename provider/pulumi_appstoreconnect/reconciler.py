@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import sys
 import threading
 from datetime import datetime, timezone
@@ -25,6 +26,8 @@ from . import assets
 from .client import AppStoreConnectClient
 from .client.errors import AppStoreConnectError, ConflictError, ConnectionFailed, NotFoundError, ServerError
 from .errors import AccountMismatch, CreateOnlyDrift, ProviderError
+from . import readcache
+from .readcache import READS, CachedClient
 from .settings import Settings, resolve_settings
 from .spec import COMPUTED, CREATE_ONLY, LOCAL, PATCH_ONLY, WRITE_ONLY, CreateMode, DeleteSemantics, FieldSpec, ResourceSpec
 
@@ -216,8 +219,9 @@ class SpecProvider(dyn.ResourceProvider):
         return settings
 
     @property
-    def client(self) -> AppStoreConnectClient:
-        return _CLIENTS.get(self.settings)
+    def client(self) -> CachedClient:
+        """The process's client for these credentials, reads served from listings (readcache)."""
+        return READS.view(_CLIENTS.get(self.settings))
 
     @property
     def account(self) -> str:
@@ -557,6 +561,7 @@ class SpecProvider(dyn.ResourceProvider):
             if candidates or wait is None:
                 return None
             self.client.pause(wait, "listing lag")
+            readcache.forget_type(self.client, self.spec.rest_type)  # read the listing again, not the cache
 
     def _mismatches(self, candidate: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Create-only properties where ``candidate`` differs from the inputs: (Apple's, ours).
@@ -752,7 +757,7 @@ class SpecProvider(dyn.ResourceProvider):
         key = self.spec.natural_key
         if key is None or key.natural_key is None:
             return None
-        candidates = self.client.list_all(self.spec.path, {f"filter[{key.wire}]": value})
+        candidates = readcache.look_up(self.client, self.spec.path, {f"filter[{key.wire}]": value})
         for candidate in candidates:
             remote = (candidate.get("attributes") or {}).get(key.wire)
             if isinstance(remote, str) and key.natural_key.matches(remote, value):
@@ -809,6 +814,9 @@ class SpecProvider(dyn.ResourceProvider):
             return next((c for c in self.find_in_parent(props) if c.get("id") == id_), None)
         template = spec.read_via
         if template is None:
+            served = readcache.served(self.client, spec, id_, props)  # from the type's (or parent's) listing
+            if served is not None:
+                return served
             # Apple sends a relationship's linkage only when it is included.
             linked = ",".join(f.relationship.name for f in spec.linked_in_place if f.relationship)
             if linked:
@@ -1145,6 +1153,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _undo_nested_pickler_patches() -> None:
+    """Put the standard library's ``pickle._Pickler._batch_setitems`` back.
+
+    The Pulumi SDK's ``serialize_provider`` (3.259.0) replaces it with a sorting wrapper around
+    whatever is there, for every dynamic resource, and never restores it: the wrappers nest one
+    level per resource, and at about 950 resources in one program pickling the next provider
+    exceeds Python's recursion limit. Unwrapping before each resource leaves one wrapper, which
+    pickles exactly the same bytes.
+    """
+    current = pickle._Pickler.__dict__.get("_batch_setitems")  # type: ignore[attr-defined]
+    original = current
+    while original is not None and getattr(original, "__qualname__", "") != "_Pickler._batch_setitems":
+        cells = [c.cell_contents for c in getattr(original, "__closure__", None) or () if callable(c.cell_contents)]
+        original = cells[0] if len(cells) == 1 else None  # not the SDK's wrapper: leave it be
+    if original is not None and original is not current:
+        pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]
+
+
 class SpecResource(dyn.Resource):
     """Base of every resource class: builds the provider and the props from the class's spec."""
 
@@ -1169,4 +1195,5 @@ class SpecResource(dyn.Resource):
         secrets = spec.secret_outputs
         if secrets:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secrets))
+        _undo_nested_pickler_patches()
         super().__init__(SpecProvider(type(self).__name__), resource_name, props, opts)

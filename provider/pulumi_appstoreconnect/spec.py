@@ -477,8 +477,14 @@ class ResourceSpec:
     create: CreateMode = POST
     collection_path: str | None = None
     read_via: str | None = None
-    # Wire names Apple accepts in ``filter[...]`` on the collection GET (``id`` included).
+    # Wire names Apple accepts in ``filter[...]`` on the collection GET (``id`` included). A
+    # spec that declares them has a collection GET: the read cache lists the type there.
     filters: tuple[str, ...] = ()
+    # Relationships that collection GET can include (Apple's spec lists them for the endpoint),
+    # with the most related items Apple includes per object (its ``limit[<name>]`` maximum).
+    # The read cache lists the type with them: included children fill each parent's child
+    # listing, included linkages answer membership reads while complete.
+    includes: Mapping[str, int] = field(default_factory=dict)
     # Replace by deleting first even when the natural key changes (unique names: profiles).
     delete_before_replace: bool = False
     # Attributes that identify an object for ``adopt="<value>"`` besides its id (a certificate's

@@ -19,7 +19,8 @@ import pytest
 from pulumi_appstoreconnect import get_app, get_build
 from pulumi_appstoreconnect.client import AppStoreConnectClient, ConflictError
 from pulumi_appstoreconnect.emulator import Emulator
-from pulumi_appstoreconnect.reconciler import SpecProvider
+from pulumi_appstoreconnect.readcache import CACHE_ENV
+from pulumi_appstoreconnect.reconciler import _MEMORY, SpecProvider
 from pulumi_appstoreconnect.settings import Settings
 from tests.contract.contract import PROVIDER_OPERATIONS, Contract, Report
 from tests.contract.media_scenario import run_media_scenario
@@ -172,10 +173,22 @@ def run_testflight_scenario(emulator: Emulator, monkeypatch: pytest.MonkeyPatch)
 def test_every_provider_operation_conforms(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, contract: Contract, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    # Once as a run reads (listings, the read cache on), once with the cache off (every read
+    # its own GET), on a second account: between them, every operation the provider can send.
     run_scenario(emulator, monkeypatch)
     run_testflight_scenario(emulator, monkeypatch)
     run_metadata_scenario(emulator, monkeypatch)
     run_media_scenario(emulator, monkeypatch, tmp_path / "media")
+    uncached = Emulator(tmp_path / "uncached")
+    try:
+        monkeypatch.setenv(CACHE_ENV, "off")
+        _MEMORY.forget()
+        run_scenario(uncached, monkeypatch)
+        run_testflight_scenario(uncached, monkeypatch)
+        run_metadata_scenario(uncached, monkeypatch)
+        run_media_scenario(uncached, monkeypatch, tmp_path / "media-uncached")
+    finally:
+        uncached.close()
     exchanges = RECORDER.of_test(request.node.nodeid)
     assert exchanges and all(e.origin == "provider" for e in exchanges)
     report = contract.check_all(exchanges)

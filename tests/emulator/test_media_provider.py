@@ -18,6 +18,7 @@ from pulumi_appstoreconnect import reconciler
 from pulumi_appstoreconnect.client import AppStoreConnectClient, ConflictError, UploadFailed
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.errors import ProviderError
+from pulumi_appstoreconnect.readcache import READS
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from tests.media_support import IPHONE, LOCALIZATION, PREVIEW, VERSION, iphone_shots, media_account, mp4, png, write
 from tests.providers import connect, stored
@@ -243,6 +244,7 @@ def test_refresh_reads_apples_screenshots_and_drift_converges(sets: SpecProvider
     made = sets.create(news)
     with httpx.Client(transport=httpx.WSGITransport(app=emulator.app), base_url=BASE_URL) as admin:
         admin.delete(f"/_emulator/objects/appScreenshots/{made.outs['screenshots'][0]['id']}")  # deleted in the web UI
+    READS.forget()  # the refresh is the next operation: a new provider process, nothing listed yet
     read = sets.read(made.id, made.outs)
     assert [i["file"] for i in read.outs["screenshots"]] == files[1:]
     assert sets.diff(made.id, read.outs, news).changes is True

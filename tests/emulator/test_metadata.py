@@ -91,3 +91,22 @@ def test_a_subcategory_outside_its_category_is_refused(seeded: Emulator, api: ht
     response = api.patch(f"/v1/appInfos/{info['id']}", json={"data": {"type": "appInfos", "id": info["id"], "relationships": linkage}})
     assert response.status_code == 409
     assert "does not belong to the category 'EDUCATION'" in response.json()["errors"][0]["detail"]
+
+
+def test_a_related_listing_includes_what_apples_spec_lists_for_it(seeded: Emulator, api: httpx.Client) -> None:
+    """GET /v1/apps/{id}/appInfos takes include= (Apple's spec lists the app info's categories,
+    age rating, …): the linkage and the included objects, as on the app info's own GET."""
+    info = _data(api.get(f"/v1/apps/{APP}/appInfos"))[0]
+    linkage = {"primaryCategory": {"data": {"type": "appCategories", "id": "GAMES"}}}
+    assert api.patch(f"/v1/appInfos/{info['id']}", json={"data": {"type": "appInfos", "id": info["id"], "relationships": linkage}}).status_code == 200
+    listed = api.get(f"/v1/apps/{APP}/appInfos", params={"include": "primaryCategory,secondaryCategory"})
+    assert listed.status_code == 200, listed.text
+    document = listed.json()
+    relationships = document["data"][0]["relationships"]
+    assert relationships["primaryCategory"]["data"] == {"type": "appCategories", "id": "GAMES"}
+    assert relationships["secondaryCategory"]["data"] is None
+    assert [(o["type"], o["id"]) for o in document["included"]] == [("appCategories", "GAMES")]
+    refused = api.get(f"/v1/apps/{APP}/appInfos", params={"include": "betaGroups"})
+    assert refused.status_code == 400 and "is not a valid relationship" in refused.json()["errors"][0]["detail"]
+    # Where Apple's spec lists no include= for a related listing, it stays a parameter Apple refuses.
+    assert api.get(f"/v1/apps/{APP}/betaGroups", params={"include": "app"}).status_code == 400

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 import httpx
 import pytest
 
+from pulumi_appstoreconnect.readcache import READS
 from pulumi_appstoreconnect import AccountMismatch, CreateOnlyDrift, ProviderError
 from pulumi_appstoreconnect.client import ConflictError
 from pulumi_appstoreconnect.emulator import Emulator
@@ -46,7 +47,9 @@ def inject(admin: httpx.Client, *rules: dict[str, Any]) -> None:
 
 
 def refreshed(provider: SpecProvider, id_: str, outs: dict[str, Any]) -> dict[str, Any]:
-    """What `pulumi refresh` stores: the read's outputs, as the engine keeps them."""
+    """What `pulumi refresh` stores: the read's outputs, as the engine keeps them. A refresh is
+    its own provider process: it reads Apple afresh, not the listings of the run before."""
+    READS.forget()
     result = provider.read(id_, stored(outs))
     assert result.id == id_
     return stored(result.outs)

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from pulumi_appstoreconnect.readcache import READS
 from pulumi_appstoreconnect.client import ConflictError
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.reconciler import SpecProvider
@@ -51,8 +52,10 @@ def test_capability_lifecycle_through_its_bundle_id(provider: Provider, admin: h
     assert caps.diff(cap.id, read.outs, new_settings).replaces == []
     updated = caps.update(cap.id, read.outs, new_settings)
     assert caps.read(cap.id, updated.outs).outs["settings"][0]["options"][0]["key"] == "XCODE_6"
-    # Disabled in the web UI: Apple no longer lists it, so it is gone.
+    # Disabled in the web UI: Apple no longer lists it, so the next refresh (a new provider
+    # process, with nothing listed yet) finds it gone.
     admin.patch(f"/_emulator/objects/bundleIdCapabilities/{cap.id}", json={"attributes": {"enabled": False}})
+    READS.forget()
     assert caps.read(cap.id, updated.outs).id is None
     # The bundle ID deleted: the listing 404s, and the capability is gone with it.
     provider("bundleIds").delete(bundle.id, bundle.outs)

@@ -75,6 +75,24 @@ def test_noop_preview_shows_no_changes(stack: Stack, emulator: EmulatorHandle) -
 
 
 @pytest.mark.stack_state("deployed", changes=False)
+def test_refresh_reads_each_type_once_and_noop_up_sends_only_the_selector(stack: Stack, emulator: EmulatorHandle) -> None:
+    """The read cache (issue 14) through the engine: eight resources refreshed with one listing
+    per type (the capabilities come included with their App ID), none read on its own, in each
+    of the command's two passes (`refresh` previews, then refreshes: two provider processes). A
+    no-op up sends one request per pass, the profile's AllEnabledDevices selector resolved at
+    check (it must see devices registered outside the program), and writes nothing."""
+    emulator.clear_requests()
+    stack.run("refresh", "--yes")
+    listings = ["/v1/bundleIds", "/v1/certificates", "/v1/devices", "/v1/profiles"]
+    assert sorted(r["path"] for r in emulator.requests()) == sorted(listings * 2)
+    emulator.clear_requests()
+    stack.run("up", "--yes")
+    assert [(r["method"], r["path"], r["query"]) for r in emulator.requests()] == [
+        ("GET", "/v1/devices", "limit=200")
+    ] * 2  # the preview's check and the update's, each answered from one device listing
+
+
+@pytest.mark.stack_state("deployed", changes=False)
 def test_state_holds_no_plaintext_key_material(stack: Stack) -> None:
     secrets = json.loads(stack.run("stack", "output", "--json", "--show-secrets").stdout)
     exported = stack.export()

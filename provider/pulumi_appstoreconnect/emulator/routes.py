@@ -534,6 +534,11 @@ class Api:
         elif is_get and kind == LINKAGE:
             paged = to_many
         includes = is_get and kind in (COLLECTION, INSTANCE)
+        include_names, include_limits = surface.includes, surface.include_limits
+        include_on = rt  # the type whose relationships include= names
+        if is_get and kind == RELATED and related is not None and relation in surface.related_includes:
+            includes, include_on = True, related  # Apple's spec lists include= for this related listing
+            include_names, include_limits = surface.related_includes[relation]
         seen: set[str] = set()
         for name, value in req.query:
             if name in seen:
@@ -569,19 +574,19 @@ class Api:
                     if valid is not None and v not in valid:
                         raise ApiError(parameter_invalid(name, f"'{v}' is not a valid field name for '{target.rest_type}'"))
                 query.fields[target.rest_type] = frozenset(names)
-            elif name == "include" and includes and surface.includes:
+            elif name == "include" and includes and include_names:
                 for v in _csv(name, value):
-                    if v not in surface.includes or v not in rt.relations:
-                        detail = f"'{v}' is not a valid relationship. Expected one of: {_expected(list(surface.includes))}"
+                    if v not in include_names or v not in include_on.relations:
+                        detail = f"'{v}' is not a valid relationship. Expected one of: {_expected(list(include_names))}"
                         raise ApiError(parameter_invalid(name, detail))
                     query.include.append(v)
             elif name == "limit" and paged:
                 query.limit = _integer(name, value, (surface.max_limit if kind == COLLECTION else None) or MAX_LIMIT)
             elif name.startswith("limit[") and name.endswith("]") and includes:
                 rel = name[len("limit[") : -1]
-                if rel not in surface.include_limits or rel not in rt.relations or not rt.relations[rel].to_many:
+                if rel not in include_limits or rel not in include_on.relations or not include_on.relations[rel].to_many:
                     raise ApiError(parameter_illegal(name))
-                query.include_limits[rel] = _integer(name, value, surface.include_limits[rel])
+                query.include_limits[rel] = _integer(name, value, include_limits[rel])
             elif name == "cursor" and paged:
                 query.cursor = value
             else:
@@ -854,6 +859,9 @@ class Api:
         limit = query.limit or DEFAULT_LIMIT
         order: _Order | _Positions = _POSITIONS if relation.ordered else _CREATION_ORDER
         page, next_cursor = order.page(related, limit, query.cursor)
+        if query.include and not linkage:
+            data, included = self._render_with_includes(self.registry.types[relation.related_type], page, req.base_url, query)
+            return Response(200, self._collection(req, data, len(related), limit, next_cursor, included))
         return Response(200, self._collection(req, [show(o) for o in page], len(related), limit, next_cursor))
 
     # -- request documents ------------------------------------------------------------

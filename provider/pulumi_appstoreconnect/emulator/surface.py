@@ -100,6 +100,9 @@ class TypeSurface:
     includes: tuple[str, ...] = ()
     include_limits: Mapping[str, int] = field(default_factory=dict)  # limit[rel] -> maximum
     max_limit: int | None = None
+    # GET /{id}/<rel>: the include= values (of the related type's relationships) and limit[...]
+    # maxima Apple's spec lists for that endpoint, if any.
+    related_includes: Mapping[str, tuple[tuple[str, ...], Mapping[str, int]]] = field(default_factory=dict)
 
     @property
     def success(self) -> Mapping[str, int]:
@@ -244,7 +247,7 @@ def build_surfaces(document: Mapping[str, Any]) -> dict[str, TypeSurface]:
     def entry(rest_type: str) -> dict[str, Any]:
         return by_type.setdefault(rest_type, {
             "operations": {}, "ops": {}, "related": set(), "linkage": set(), "writes": {}, "query": None,
-            "instance_query": None,
+            "instance_query": None, "related_includes": {},
         })
 
     for path, item in document.get("paths", {}).items():
@@ -277,6 +280,11 @@ def build_surfaces(document: Mapping[str, Any]) -> dict[str, TypeSurface]:
         elif match := _RELATED.match(path):
             if "get" in item:
                 entry(match["type"])["related"].add(match["rel"])
+                related_query = _query(spec, item, item["get"])
+                if related_query["includes"]:
+                    entry(match["type"])["related_includes"][match["rel"]] = (
+                        related_query["includes"], related_query["include_limits"],
+                    )
 
     surfaces: dict[str, TypeSurface] = {}
     for rest_type, e in sorted(by_type.items()):
@@ -305,6 +313,7 @@ def build_surfaces(document: Mapping[str, Any]) -> dict[str, TypeSurface]:
             includes=query["includes"] or instance_query.get("includes", ()),
             include_limits={**instance_query.get("include_limits", {}), **query["include_limits"]},
             max_limit=query["max_limit"],
+            related_includes=dict(e["related_includes"]),
         )
     return surfaces
 

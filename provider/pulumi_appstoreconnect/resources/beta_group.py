@@ -86,6 +86,7 @@ BETA_GROUPS = ResourceSpec(
     inputs=BetaGroupInputs,
     delete=DELETE,
     filters=("name", "isInternalGroup", "publicLinkEnabled", "publicLinkLimitEnabled", "publicLink", "app", "builds", "id"),
+    includes={"betaTesters": 50, "builds": 1000},
     hooks=Hooks(validate=group_kind_rules),
 )
 

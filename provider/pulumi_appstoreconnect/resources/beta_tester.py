@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import StrictBool
 
+from ..readcache import look_up
 from ..reconciler import SpecResource
 from ..spec import (
     ADOPT_OR_POST,
@@ -58,7 +59,8 @@ def testers_with_email(provider: Any, inputs: dict[str, Any]) -> list[dict[str, 
     one of those groups' apps; testing any app; any. The choice is written to the provider log.
     """
     email = inputs["email"]
-    listed = provider.client.list_all(
+    listed = look_up(
+        provider.client,
         "/v1/betaTesters",
         {"filter[email]": email, "include": "apps,betaGroups", "limit[apps]": 50, "limit[betaGroups]": 50},
     )
@@ -142,6 +144,7 @@ BETA_TESTERS = ResourceSpec(
     create=ADOPT_OR_POST,
     delete=DETACH,
     filters=("firstName", "lastName", "email", "inviteType", "apps", "betaGroups", "builds", "id"),
+    includes={"betaGroups": 50, "apps": 50},
     hooks=Hooks(
         validate=deleting_needs_groups,
         find_existing=testers_with_email,

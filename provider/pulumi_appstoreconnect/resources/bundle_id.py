@@ -86,6 +86,7 @@ BUNDLE_IDS = ResourceSpec(
     inputs=BundleIdInputs,
     delete=DELETE,
     filters=("name", "platform", "identifier", "seedId", "id"),
+    includes={"bundleIdCapabilities": 50},
 )
 
 
