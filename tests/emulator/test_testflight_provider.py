@@ -241,6 +241,24 @@ def test_the_review_detail_is_taken_over_under_the_apps_id_and_released(provider
     assert log(admin, writes_only=False) == []  # release: nothing is sent
 
 
+def test_taking_over_the_review_detail_keeps_what_the_program_leaves_out(provider: Provider, admin: httpx.Client) -> None:
+    """Apple makes the detail with the app and the team fills it in the web UI: a program that
+    declares only the demo account must not wipe the contact someone entered (no data lost)."""
+    admin.patch(f"/_emulator/objects/betaAppReviewDetails/{APP}", json={"attributes": {
+        "contactFirstName": "Grace", "contactPhone": "+1 555 0100", "notes": "Sign in with the demo account"}})
+    details = provider("BetaAppReviewDetail")
+    detail = create(details, {"app": APP, "demo_account_required": True, "demo_account_name": "demo"})
+    remote = admin.get(f"/_emulator/objects/betaAppReviewDetails/{APP}").json()["data"]["attributes"]
+    assert (remote["contactFirstName"], remote["contactPhone"], remote["notes"]) == (
+        "Grace", "+1 555 0100", "Sign in with the demo account")
+    assert (remote["demoAccountRequired"], remote["demoAccountName"]) == (True, "demo")
+    # What was left out is not managed: a later change of it in the web UI is no drift.
+    admin.patch(f"/_emulator/objects/betaAppReviewDetails/{APP}", json={"attributes": {"contactPhone": "+1 555 0199"}})
+    read = details.read(detail.id, detail.outs)
+    news = details.check(read.outs, {"app": APP, "demo_account_required": True, "demo_account_name": "demo"}).inputs
+    assert details.diff(detail.id, read.outs, news).changes is False
+
+
 def test_a_tester_the_team_has_under_another_name_fails_at_preview_saying_why(provider: Provider, admin: httpx.Client) -> None:
     existing = admin.post("/_emulator/objects/betaTesters", json={"attributes": {"email": "alan@example.com", "firstName": "Al"}}).json()["data"]
     failures = provider("BetaTester").check({}, {"email": "alan@example.com", "first_name": "Alan"}).failures

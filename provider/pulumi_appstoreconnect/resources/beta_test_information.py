@@ -11,6 +11,7 @@ from pydantic import StrictBool
 from ..reconciler import SpecResource
 from ..spec import (
     ADOPT_ONLY,
+    COMPUTED,
     CREATE_ONLY,
     DELETE,
     RELEASE,
@@ -103,14 +104,16 @@ class BetaAppReviewDetailInputs(SpecModel):
     app: Annotated[
         str, CREATE_ONLY, Relationship("app", "apps"), Parent("/v1/betaAppReviewDetails?filter[app]={id}"), Check(non_blank)
     ]
-    contact_first_name: Annotated[str | None, UPDATABLE] = None
-    contact_last_name: Annotated[str | None, UPDATABLE] = None
-    contact_phone: Annotated[str | None, UPDATABLE] = None
-    contact_email: Annotated[str | None, UPDATABLE, Check(email_address), Equivalent(same_email)] = None
-    demo_account_required: Annotated[StrictBool | None, UPDATABLE] = None
-    demo_account_name: Annotated[str | None, UPDATABLE] = None
-    demo_account_password: Annotated[str | None, UPDATABLE, SECRET] = None
-    notes: Annotated[str | None, UPDATABLE] = None
+    # COMPUTED: a field the program leaves out keeps what Apple has (the team fills the detail
+    # in the web UI; taking it over must not wipe that), as for AppStoreReviewDetail.
+    contact_first_name: Annotated[str | None, UPDATABLE, COMPUTED] = None
+    contact_last_name: Annotated[str | None, UPDATABLE, COMPUTED] = None
+    contact_phone: Annotated[str | None, UPDATABLE, COMPUTED] = None
+    contact_email: Annotated[str | None, UPDATABLE, COMPUTED, Check(email_address), Equivalent(same_email)] = None
+    demo_account_required: Annotated[StrictBool | None, UPDATABLE, COMPUTED] = None
+    demo_account_name: Annotated[str | None, UPDATABLE, COMPUTED] = None
+    demo_account_password: Annotated[str | None, UPDATABLE, COMPUTED, SECRET] = None
+    notes: Annotated[str | None, UPDATABLE, COMPUTED] = None
 
 
 BETA_APP_REVIEW_DETAILS = ResourceSpec(
@@ -127,7 +130,7 @@ class BetaAppReviewDetail(SpecResource, spec=BETA_APP_REVIEW_DETAILS):
     the demo account. Apple makes one with every app and its API cannot create or delete it:
     create takes the app's over (no POST) and sets the program's values; **destroy leaves it as
     it is** (release). ``demo_account_password`` is a secret output. Fields left out are
-    cleared.
+    not managed: they keep what Apple has.
     """
 
     app: pulumi.Output[str]
