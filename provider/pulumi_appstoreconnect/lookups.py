@@ -24,7 +24,7 @@ from .errors import ProviderError
 from .reconciler import CONFIG_KEYS, CONFIG_NAMESPACE
 from .settings import Settings, resolve_settings
 
-__all__ = ["App", "Build", "LookupFailed", "get_app", "get_build"]
+__all__ = ["FoundApp", "FoundBuild", "LookupFailed", "get_app", "get_build"]
 
 
 class LookupFailed(ProviderError):
