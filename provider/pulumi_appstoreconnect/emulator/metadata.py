@@ -46,11 +46,12 @@ from .rules import (
     UPDATE,
     AttributeCheck,
     Context,
-    RULES,
     Relation,
     TypeRules,
+    duplicate_locale,
     exact,
     inverse,
+    same_parent,
 )
 from .store import ApiError, ErrorItem, StoredObject, attribute_invalid
 
@@ -148,20 +149,6 @@ def _info_of(ctx: Context, obj: StoredObject) -> tuple[Any, frozenset[str]]:
     return (info.attributes.get("state") if info else None), EDITABLE_INFO_STATES
 
 
-def _unique_locale(parent: str) -> Callable[[StoredObject, StoredObject], bool]:
-    return lambda a, b: a.relationships.get(parent) == b.relationships.get(parent)
-
-
-def _duplicate_locale(wire: str, value: str) -> ErrorItem:
-    return ErrorItem(
-        409,
-        "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-        "The provided entity includes an attribute with a value that has already been used",
-        f"Entity with locale: '{value}' already exists. Try updating.",
-        {"pointer": f"/data/attributes/{wire}"},
-    )
-
-
 def _app_primary_locale(ctx: Context, app_id: Any) -> Any:
     app = _one(ctx, "apps", app_id)
     return app.attributes.get("primaryLocale") if app else None
@@ -254,8 +241,8 @@ APP_CATEGORY_RULES = TypeRules(
 APP_INFO_LOCALIZATION_RULES = TypeRules(
     new_id=_new_uuid,
     unique=("locale", exact),
-    same_scope=_unique_locale("appInfo"),
-    duplicate_error=_duplicate_locale,
+    same_scope=same_parent("appInfo"),
+    duplicate_error=duplicate_locale,
     attribute_checks={"name": at_most("name", 30), "subtitle": at_most("subtitle", 30)},
     validate=_guarded(_info_of),
     after_delete=_keep_primary(lambda ctx, o: (_one(ctx, "appInfos", o.relationships.get("appInfo")) or StoredObject("", "")).relationships.get("app")),
@@ -348,8 +335,8 @@ APP_STORE_VERSION_RULES = TypeRules(
 APP_STORE_VERSION_LOCALIZATION_RULES = TypeRules(
     new_id=_new_uuid,
     unique=("locale", exact),
-    same_scope=_unique_locale("appStoreVersion"),
-    duplicate_error=_duplicate_locale,
+    same_scope=same_parent("appStoreVersion"),
+    duplicate_error=duplicate_locale,
     attribute_checks={
         "description": at_most("description", 4000),
         "keywords": at_most("keywords", 100),

@@ -52,7 +52,6 @@ from .store import (
     Store,
     StoredObject,
     attribute_invalid,
-    attribute_type,
     entity_error,
     random_code,
     relationship_invalid,
@@ -200,6 +199,25 @@ def _nothing_written(ctx: Context, obj: StoredObject, old: StoredObject | None) 
 
 def _same_scope(a: StoredObject, b: StoredObject) -> bool:
     return True
+
+
+def same_parent(via: str) -> Callable[[StoredObject, StoredObject], bool]:
+    """``TypeRules.same_scope`` for objects unique within a parent (a locale per app info)."""
+    return lambda a, b: a.relationships.get(via) == b.relationships.get(via)
+
+
+def duplicate_locale(wire: str, value: str) -> ErrorItem:
+    """Apple's 409 for a second localization of one locale, recorded live for
+    appStoreVersionLocalizations ("Entity with locale: 'ja' already exists. Try updating.",
+    rorkai/App-Store-Connect-CLI PR #2712, 2026); the other localization types are taken to
+    answer alike."""
+    return ErrorItem(
+        409,
+        "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
+        "The provided entity includes an attribute with a value that has already been used",
+        f"Entity with locale: '{value}' already exists. Try updating.",
+        {"pointer": f"/data/attributes/{wire}"},
+    )
 
 
 def _as_stored(ctx: Context, obj: StoredObject) -> StoredObject:

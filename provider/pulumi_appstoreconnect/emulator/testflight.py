@@ -27,9 +27,11 @@ from .rules import (
     Relation,
     TypeRules,
     casefold,
+    duplicate_locale,
     invalid_value,
     inverse,
     inverse_membership,
+    same_parent,
     stored,
 )
 from .signing import apple_timestamp
@@ -77,23 +79,6 @@ def _known_locale(value: Any) -> ErrorItem | None:
     return None if value in APP_STORE_LOCALES else invalid_value("locale")(value)
 
 
-def _duplicate_locale(wire: str, value: str) -> ErrorItem:
-    """Apple's 409 for a second localization of one locale, as recorded live for
-    appStoreVersionLocalizations (rorkai/App-Store-Connect-CLI's tests, 2026-09-15): the beta
-    localizations are taken to answer alike."""
-    return ErrorItem(
-        409,
-        "ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE",
-        "The provided entity includes an attribute with a value that has already been used",
-        f"Entity with locale: {value} already exists. Try updating.",
-        {"pointer": f"/data/attributes/{wire}"},
-    )
-
-
-def _same_parent(via: str) -> Any:
-    return lambda a, b: a.relationships.get(via) == b.relationships.get(via)
-
-
 def localization_rules(parent: str) -> TypeRules:
     """A localization belongs to one ``parent`` (an app, a build) and holds each locale once."""
     return TypeRules(
@@ -101,8 +86,8 @@ def localization_rules(parent: str) -> TypeRules:
         new_id=_uuid,
         attribute_checks={"locale": _known_locale},
         unique=("locale", casefold),
-        same_scope=_same_parent(parent),
-        duplicate_error=_duplicate_locale,
+        same_scope=same_parent(parent),
+        duplicate_error=duplicate_locale,
     )
 
 
