@@ -244,8 +244,8 @@ def scale_table(runs: dict[str, dict[str, dict[str, object]]], steps: list[str])
     on, off = runs["on"], runs["off"]
     workers = sdk_workers()
     lines = [
-        f"| step | requests, cache on | requests, cache off | share of Apple's hour, on / off | wall s, on | wall s, off "
-        f"| requests in flight, on: mean / max (s with any) |",
+        "| step | requests, cache on | requests, cache off | share of Apple's hour, on / off | wall s, on | wall s, off "
+        "| requests in flight, on: mean / max (s with any) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for label in [*steps, SAVED_ONCE] if "first up" in steps else steps:

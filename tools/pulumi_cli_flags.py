@@ -56,7 +56,7 @@ def derive() -> dict[str, object]:
         commands[command] = local
         global_flags.update(global_)
     return {
-        "//": f"`pulumi <command> --help` of the pinned CLI; written by tools/pulumi_cli_flags.py",
+        "//": "`pulumi <command> --help` of the pinned CLI; written by tools/pulumi_cli_flags.py",
         "version": version,
         "commands": commands,
         "global": sorted(global_flags),

@@ -23,7 +23,6 @@ from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.emulator.seeding import load_seed
 from pulumi_appstoreconnect.reconciler import SpecProvider
 from pulumi_appstoreconnect.resources import SPECS_BY_TYPE as SPECS
-from pulumi_appstoreconnect.spec import COMPUTED
 
 from ..providers import connect
 from . import media_cases, metadata_cases

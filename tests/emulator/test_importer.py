@@ -18,10 +18,8 @@ from pulumi_appstoreconnect.client import AppStoreConnectClient
 from pulumi_appstoreconnect.emulator import Emulator
 from pulumi_appstoreconnect.emulator.seeding import load_seed
 from pulumi_appstoreconnect.importer import (
-    BundleIdRecord,
     CapabilityRecord,
     DeviceRecord,
-    ProfileRecord,
     read_account,
     render_program,
 )

@@ -50,7 +50,7 @@ def only(emulator: EmulatorHandle, rest_type: str) -> dict[str, Any]:
 def test_up_registers_everything(stack: Stack, shared: SharedStack, emulator: EmulatorHandle) -> None:
     stack.run("up", "--yes")
     bundle_id = only(emulator, "bundleIds")
-    capabilities = emulator.admin("GET", f"/objects/bundleIdCapabilities")["data"]
+    capabilities = emulator.admin("GET", "/objects/bundleIdCapabilities")["data"]
     # The program's two, and the two Apple enables on every new App ID.
     assert sorted(c["id"] for c in capabilities) == sorted(
         f"{bundle_id['id']}_{t}" for t in ("ICLOUD", "PUSH_NOTIFICATIONS", "GAME_CENTER", "IN_APP_PURCHASE")

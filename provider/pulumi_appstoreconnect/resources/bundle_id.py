@@ -20,7 +20,6 @@ from ..spec import (
     Equivalent,
     NaturalKey,
     ResourceSpec,
-    SpecModel,
 )
 
 

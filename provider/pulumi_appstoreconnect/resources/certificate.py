@@ -8,7 +8,7 @@ import enum
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import pulumi
@@ -33,7 +33,6 @@ from ..spec import (
     Check,
     Hooks,
     ResourceSpec,
-    SpecModel,
 )
 
 

@@ -21,7 +21,6 @@ from ..spec import (
     Hooks,
     NaturalKey,
     ResourceSpec,
-    SpecModel,
     casefold_match,
 )
 from .checks import max_length, non_blank
