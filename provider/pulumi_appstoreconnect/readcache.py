@@ -235,13 +235,30 @@ class _Entry:
     kind: str  # "type", "child" or "one"
     item_type: str
     parent_id: str | None
-    linkages: bool  # read with include=: its objects carry linkages other writes change
+    includes: tuple[str, ...]  # read with include= of these: its objects carry their linkages
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     loaded_at: float = 0.0
     done: threading.Event | None = None
     pending: list[Callable[[_Entry], None]] = field(default_factory=list)
     dropped: bool = False  # a write made it stale: no longer served to new readers
     ok: bool = False  # read successfully
+
+    @property
+    def linkages(self) -> bool:
+        """Its objects carry linkages, which other writes change."""
+        return bool(self.includes)
+
+
+def _lacks_linkage(item: Mapping[str, Any], names: Iterable[str]) -> bool:
+    """An object without a linkage its reader needs (``names``): one this process wrote (Apple's
+    answer to a POST or PATCH carries none) or whose linkage a write made stale. Served as it
+    is, it would say it is linked to nothing, so the reader asks Apple instead."""
+    relationships = item.get("relationships") or {}
+    return any("data" not in (relationships.get(name) or {}) for name in names)
+
+
+def _includes(params: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(name for name in str(params.get("include", "")).split(",") if name)
 
 
 _Key = tuple[str, ...]
@@ -333,6 +350,8 @@ class CachedClient:
         the cache is off or the listing does not hold it (the caller then GETs it)."""
         if not self.enabled:
             return None
+        # The to-one linkages a read reports (a version's build): Apple's, never a write's answer.
+        needs = tuple(f.relationship.name for f in spec.linked_in_place if f.relationship is not None)
         cat = self._cache.catalogue
         listing = cat.types.get(spec.rest_type)
         if listing is not None:
@@ -341,7 +360,7 @@ class CachedClient:
             except AppStoreConnectError as exc:
                 log.info("read cache: listing %s failed (%s); reading %s itself", listing.path, exc, id_)
                 return None
-            return self._pick(entry, id_)
+            return self._pick(entry, id_, needs)
         parent = spec.parent
         if parent is None or parent.parent is None or parent.parent.to_one:
             return None  # a to-one endpoint: read through get_object
@@ -358,7 +377,7 @@ class CachedClient:
         except AppStoreConnectError as exc:
             log.info("read cache: listing %s failed (%s); reading %s %s itself", path, exc, spec.rest_type, id_)
             return None  # the parent is gone (404), or the listing failed: the caller's own GET says
-        return self._pick(entry, id_)
+        return self._pick(entry, id_, needs)
 
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every item of a listing: a whole type (or those an exact filter selects), a parent's
@@ -406,6 +425,8 @@ class CachedClient:
                 break  # a filter Apple applies its own way (a prefix match, a parent's children)
             entry = self._load(("type", listing.rest_type), lambda: self._read_type(listing))
             found = [item for item in entry.items.values() if all(_selects(listing, w, item, v) for w, v in filters.items())]
+            if any(_lacks_linkage(item, _includes(rest)) for item in found):
+                return None  # Apple's listing has what this process's writes left out
             self._count("served", f"{path} {params or ''} ({len(found)} of {len(entry.items)})")
             return copy.deepcopy(found)
         members = re.fullmatch(r"/v1/([^/]+)/([^/]+)/relationships/([^/]+)", path)
@@ -415,6 +436,8 @@ class CachedClient:
         if matched is not None and not matched[0].to_one:
             query = {k: v for k, v in params.items() if k == matched[0].query_key}
             entry = self._child(matched[0], matched[1], path, query)
+            if any(_lacks_linkage(item, _includes(params)) for item in entry.items.values()):
+                return None  # Apple's listing has what this process's writes left out
             self._count("served", f"{path} ({len(entry.items)} objects)")
             return copy.deepcopy(list(entry.items.values()))
         return None
@@ -447,12 +470,12 @@ class CachedClient:
                 self._load(("type", parent.rest_type), lambda: self._read_type(parent))
             except AppStoreConnectError as exc:
                 log.info("read cache: listing %s failed (%s); listing %s itself", parent.path, exc, path)
-        return self._load(key, lambda: self._read_children(path, params), "child", template.item_type, parent_id, bool(template.params))
+        return self._load(key, lambda: self._read_children(path, params), "child", template.item_type, parent_id, _includes(template.params))
 
-    def _pick(self, entry: _Entry, id_: str) -> dict[str, Any] | None:
+    def _pick(self, entry: _Entry, id_: str, needs: tuple[str, ...] = ()) -> dict[str, Any] | None:
         found = entry.items.get(id_)
-        if found is None:
-            log.debug("read cache: %s %s is not in the listing; reading it", entry.item_type, id_)
+        if found is None or _lacks_linkage(found, needs):
+            log.debug("read cache: %s %s is not in the listing with its linkages; reading it", entry.item_type, id_)
             return None
         self._count("served", f"{entry.item_type} {id_}")
         return copy.deepcopy(found)
@@ -475,13 +498,13 @@ class CachedClient:
         kind: str = "type",
         item_type: str | None = None,
         parent_id: str | None = None,
-        linkages: bool | None = None,
+        includes: tuple[str, ...] = (),
     ) -> _Entry:
         """The loaded entry for ``key``, reading it once when absent or expired; concurrent
         callers wait for that one read instead of sending their own."""
         if item_type is None:  # a type listing
             item_type = key[1]
-            linkages = "include" in self._cache.catalogue.types[item_type].params
+            includes = _includes(self._cache.catalogue.types[item_type].params)
         while True:
             with self._lock:
                 entry = self._entries.get(key)
@@ -489,7 +512,7 @@ class CachedClient:
                     return entry
                 reading = entry is not None and entry.done is not None
                 if not reading:
-                    entry = self._entries[key] = _Entry(kind, item_type, parent_id, bool(linkages), done=threading.Event())
+                    entry = self._entries[key] = _Entry(kind, item_type, parent_id, includes, done=threading.Event())
                 assert entry is not None and entry.done is not None
                 event = entry.done
             if reading:
@@ -509,12 +532,15 @@ class CachedClient:
                 raise
             with self._lock:
                 entry.items = items
+                written_meanwhile = bool(entry.pending)
                 for change in entry.pending:  # writes that ended while it was read
                     change(entry)
                 entry.pending.clear()
                 entry.loaded_at = time.monotonic()
                 entry.ok, entry.done = True, None
-                if not entry.dropped:
+                # The children a listing included are Apple's answer from before any write that
+                # ended while it was read: those are read per parent instead.
+                if not entry.dropped and not written_meanwhile:
                     for seed_key, seed in seeds:
                         current = self._entries.get(seed_key)
                         if current is None or (current.done is None and self._expired(current)):
@@ -547,7 +573,7 @@ class CachedClient:
                 objects = [included.get((ref.get("type"), ref.get("id"))) for ref in linkage]
                 if any(o is None for o in objects):
                     continue
-                seed = _Entry("child", matched[0].item_type, id_, False, {o["id"]: o for o in objects if o})
+                seed = _Entry("child", matched[0].item_type, id_, (), {o["id"]: o for o in objects if o})
                 seeds.append((("child", path), seed))
         self._count("listed")
         log.info(

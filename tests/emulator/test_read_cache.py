@@ -140,6 +140,62 @@ def test_a_write_that_ends_while_its_type_is_listed_is_not_lost(emulator: Emulat
     assert devices[0].read(made["id"], props).outs["name"] == "Mid-listing"
 
 
+def test_a_child_made_while_its_parents_are_listed_is_in_the_parents_child_listing(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A capability enabled while another thread reads the App IDs' listing (with their
+    capabilities included, answered by Apple before the POST): the App ID's capability listing
+    the cache then serves must hold it, as Apple's does."""
+    from pulumi_appstoreconnect import reconciler
+    from pulumi_appstoreconnect.client import AppStoreConnectClient
+
+    provider = connect(emulator, monkeypatch, sleep=lambda _s: None)
+    app_id = create(provider("BundleId"), {"identifier": "com.example.race", "platform": "IOS", "name": "Race"})
+    new_process()
+    inner = httpx.WSGITransport(app=emulator.app)
+    capabilities: list[SpecProvider] = []
+    enabled: list[Any] = []
+
+    class EnableDuringListing(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = inner.handle_request(request)  # Apple's answer, before the POST below
+            if request.method == "GET" and request.url.path == "/v1/bundleIds" and not enabled:
+                enabled.append(None)
+                worker = threading.Thread(target=lambda: enabled.append(capabilities[0].client.create(
+                    "bundleIdCapabilities", {"capabilityType": "PUSH_NOTIFICATIONS"},
+                    {"bundleId": {"data": {"type": "bundleIds", "id": app_id.id}}})))
+                worker.start()
+                worker.join()
+            return response
+
+    monkeypatch.setattr(reconciler, "_CLIENTS", reconciler._ClientCache(
+        lambda s: AppStoreConnectClient(s, transport=EnableDuringListing(), sleep=lambda _s: None)))
+    bundle_ids = provider("BundleId")
+    capabilities.append(provider("BundleIdCapability"))
+    bundle_ids.read(app_id.id, stored(app_id.outs))  # lists the App IDs; the capability lands meanwhile
+    path = f"/v1/bundleIds/{app_id.id}/bundleIdCapabilities"
+    apples = {c["id"] for c in capabilities[0].client._client.list_all(path)}
+    assert enabled[1]["id"] in apples
+    assert {c["id"] for c in capabilities[0].client.list_all(path)} == apples
+
+
+def test_an_object_this_process_made_is_looked_up_with_its_linkages(provider: Provider, emulator: Emulator) -> None:
+    """Apple's answer to a POST carries no linkage data; a look-up through a listing read with
+    ``include=`` must still show the tester's groups and apps, as Apple's listing does."""
+    load_seed(emulator, "demo")
+    groups, testers = provider("BetaGroup"), provider("BetaTester")
+    group = create(groups, {"app": APP, "name": "Linkage"})
+    create(testers, {"email": "linkage@example.com", "groups": [group.id]})
+    query = {"filter[email]": "linkage@example.com", "include": "apps,betaGroups", "limit[apps]": 50, "limit[betaGroups]": 50}
+
+    def linkages(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v.get("data") for k, v in (c.get("relationships") or {}).items() if k in ("apps", "betaGroups")} for c in found]
+
+    apples = linkages(testers.client._client.list_all("/v1/betaTesters", query))
+    assert apples[0]["betaGroups"] == [{"type": "betaGroups", "id": group.id}]
+    assert linkages(testers.client.look_up("/v1/betaTesters", query)) == apples
+
+
 def test_concurrent_readers_wait_for_one_listing(provider: Provider, admin: httpx.Client) -> None:
     devices = provider("Device")
     phones = [create(devices, {"udid": udid(n), "platform": "IOS", "name": f"Phone {n}"}) for n in range(12)]
